@@ -1,0 +1,2 @@
+"""Built-in plugins. Each registers through the ``switchboard`` entry-point group (setup.cfg),
+exactly as a third-party plugin does."""

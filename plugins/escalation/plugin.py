@@ -1,0 +1,116 @@
+"""Built-in plugin: when a chat goes to a person.
+
+Votes through ``decide_escalation`` (collect-all; any ``handover=True`` vote hands over). Every
+threshold is configuration (``[escalation]`` in the force file), so a force tunes it without code:
+
+* risk at or above ``handover_risk_level`` (default ``high``);
+* any signal whose category is in ``safeguarding_categories`` at or above ``elevated``;
+* ``max_misunderstood`` messages in a row the bot could not use;
+* ``max_no_progress`` turns without journey progress;
+* the visitor asking for a person (the "Talk to a person" button or words like "real person");
+* frustration (``frustration_phrases``) seen ``max_frustration`` times;
+* a journey that ends in a handover (for example a follow-up that needs identity checks:
+  no case details are given in chat before a person has verified who they are).
+
+The ``trylast`` marker keeps force plugins' votes first in the record.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from switchboard import hookimpl
+from switchboard.types import EscalationContext, EscalationVote, RiskLevel
+
+DEFAULTS: dict[str, Any] = {
+    "handover_risk_level": "high",
+    "safeguarding_categories": [
+        "domestic_abuse", "child_safeguarding", "sexual_offence", "missing_person", "self_harm",
+        "exploitation", "hate_crime", "stalking_harassment", "intimate_image_abuse", "financial_abuse",
+    ],
+    "max_misunderstood": 2,
+    "max_no_progress": 6,
+    "max_frustration": 2,
+    "human_phrases": [
+        "speak to a person", "speak to someone", "talk to a person", "talk to someone", "talk to a human",
+        "speak to a human", "real person", "actual person", "human please", "a human", "an operator",
+        "speak to an officer", "talk to an officer", "speak to a real", "talk to a real", "live agent",
+        "siarad â pherson", "siarad gyda pherson", "siarad â rhywun", "person go iawn",
+    ],
+    "frustration_phrases": [
+        "useless", "not helping", "pointless", "waste of time", "this is ridiculous", "stupid bot",
+        "for god's sake", "ffs", "you're not listening", "not listening", "already told you",
+        "i just said", "rubbish bot", "di-werth",
+    ],
+}
+
+_LEVELS = {lvl.value: lvl for lvl in RiskLevel}
+
+
+def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(p.casefold()) for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+class EscalationPlugin:
+    """Default escalation thresholds (configurable under ``[escalation]``)."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = dict(DEFAULTS)
+        self._human = _phrase_regex(DEFAULTS["human_phrases"])
+        self._frustration = _phrase_regex(DEFAULTS["frustration_phrases"])
+
+    @hookimpl
+    def validate_config(self, settings: Any) -> list[str]:
+        section: Mapping[str, Any] = settings.section("escalation")
+        problems = []
+        for key, value in section.items():
+            if key not in DEFAULTS:
+                problems.append(f"escalation.{key}: unknown key")
+                continue
+            expected = type(DEFAULTS[key])
+            if isinstance(value, bool) or not isinstance(value, expected):
+                problems.append(f"escalation.{key}: expected {expected.__name__}")
+        level = section.get("handover_risk_level", "high")
+        if level not in ("elevated", "high", "immediate"):
+            problems.append("escalation.handover_risk_level: must be elevated, high or immediate")
+        for key in ("max_misunderstood", "max_no_progress", "max_frustration"):
+            value = section.get(key, 1)
+            if isinstance(value, int) and value < 1:
+                problems.append(f"escalation.{key}: must be at least 1")
+        return problems
+
+    @hookimpl
+    def configure(self, settings: Any) -> None:
+        self.options = {**DEFAULTS, **dict(settings.section("escalation"))}
+        self._human = _phrase_regex(self.options["human_phrases"])
+        self._frustration = _phrase_regex(self.options["frustration_phrases"])
+
+    @hookimpl(trylast=True)
+    def decide_escalation(self, context: EscalationContext) -> EscalationVote | None:
+        opts = self.options
+        state = context.state
+        text = context.message.normalised
+        threshold = _LEVELS[opts["handover_risk_level"]]
+        if context.risk_level >= threshold and context.risk_level >= RiskLevel.HIGH:
+            reason = "risk_immediate" if context.risk_level is RiskLevel.IMMEDIATE else "risk_high"
+            return EscalationVote(True, reason, f"risk level {context.risk_level.value}", priority=context.risk_level.rank)
+        safeguarding = set(opts["safeguarding_categories"])
+        for signal in context.signals:
+            if signal.category in safeguarding and signal.level >= RiskLevel.ELEVATED:
+                return EscalationVote(True, "safeguarding", signal.category, priority=2)
+        if context.message.choice == "human" or state.asked_for_human or (text and self._human.search(text)):
+            return EscalationVote(True, "asked_for_human", "the visitor asked for a person", priority=1)
+        if state.outcome == "handover":
+            detail = "follow-up needs identity verification" if state.intent == "follow_up" else "journey outcome"
+            return EscalationVote(True, "journey_handover", detail, priority=1)
+        if state.misunderstood >= opts["max_misunderstood"]:
+            return EscalationVote(True, "misunderstood", f"{state.misunderstood} messages in a row not understood", priority=1)
+        if state.no_progress >= opts["max_no_progress"]:
+            return EscalationVote(True, "no_progress", f"{state.no_progress} turns without progress", priority=1)
+        if text and self._frustration.search(text):
+            count = 1 + sum(1 for earlier in context.message.history if self._frustration.search(earlier.casefold()))
+            if count >= opts["max_frustration"]:
+                return EscalationVote(True, "frustration", f"frustration seen {count} times", priority=1)
+        return None

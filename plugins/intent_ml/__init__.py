@@ -1,0 +1,1 @@
+"""Built-in plugin: intent_ml."""

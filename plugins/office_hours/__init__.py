@@ -1,0 +1,1 @@
+"""Built-in plugin: office_hours."""

@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+
+import pytest
+
+from switchboard import hookimpl
+from switchboard.types import (
+    EscalationVote,
+    IntentScore,
+    QueueTarget,
+    RiskLevel,
+    RiskSignal,
+    Slot,
+    Status,
+)
+
+
+class Risky:
+    """Flags 'machete' as immediate and 'worried' as elevated."""
+
+    @hookimpl
+    def assess_risk(self, message):
+        out = []
+        if "machete" in message.normalised:
+            out.append(RiskSignal(RiskLevel.IMMEDIATE, "violence_weapons", "weapon now", rule_id="t-weapon",
+                                  matched_text="machete"))
+        if "worried" in message.normalised:
+            out.append(RiskSignal(RiskLevel.ELEVATED, "other", "worry", rule_id="t-worry", matched_text="worried"))
+        if "end it all" in message.normalised:
+            out.append(RiskSignal(RiskLevel.IMMEDIATE, "self_harm", "suicidal", rule_id="t-sh"))
+        return out
+
+
+class Exploding:
+    @hookimpl
+    def assess_risk(self, message):
+        raise RuntimeError("model file vanished")
+
+
+class Intents:
+    @hookimpl
+    def categorise_intent(self, message):
+        if "noise" in message.normalised:
+            return [IntentScore("anti_social_behaviour", 0.9), IntentScore("neighbourhood_concern", 0.3)]
+        if "weather" in message.normalised:
+            return IntentScore("out_of_scope", 0.95)
+        return IntentScore("general_enquiry", 0.2)
+
+
+class Slots:
+    @hookimpl
+    def extract_slots(self, message):
+        if "ab1 2cd" in message.normalised:
+            return [Slot("postcode", "AB1 2CD", "AB1 2CD")]
+        return None
+
+
+def test_highest_risk_wins_and_reasons_name_plugin_and_rule(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("risky", Risky)])
+    decision = d.triage("I'm worried, he has a MACHETE")
+    assert decision.risk_level is RiskLevel.IMMEDIATE
+    assert decision.emergency is True
+    assert [s.rule_id for s in decision.signals] == ["t-weapon", "t-worry"]
+    assert decision.signals[0].plugin == "risky"
+    assert decision.signals[0].matched_text == "machete"
+    assert any("t-weapon" in r for r in decision.reasons)
+
+
+def test_emergency_reply_first_line_is_call_999(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("risky", Risky)])
+    decision = d.triage("there is a man with a machete outside")
+    first = decision.replies[0]
+    assert first.kind == "emergency"
+    assert first.text.splitlines()[0].startswith("Call 999 now")
+    assert "18000" in first.text and "emergencySMS" in first.text
+    assert decision.state.emergency is True
+    assert "risk_immediate" in decision.handover_reasons
+
+
+def test_self_harm_adds_samaritans_and_shout(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("risky", Risky)])
+    texts = " ".join(r.text for r in d.triage("I want to end it all tonight").replies)
+    assert "116 123" in texts and "85258" in texts
+
+
+def test_risk_plugin_failure_sends_chat_to_a_human_and_keeps_message(sb_dispatcher, caplog):
+    d = sb_dispatcher(plugins=[("exploding", Exploding), ("intents", Intents)])
+    decision = d.triage("loud noise from next door")
+    assert decision.risk_level is RiskLevel.HIGH
+    failure = [s for s in decision.signals if s.category == "plugin_failure"]
+    assert failure and failure[0].plugin == "exploding"
+    assert decision.handover is True
+    assert decision.queue is not None
+    assert "exploding.assess_risk: RuntimeError" in decision.plugin_errors
+    assert any("exploding" in rec.getMessage() for rec in caplog.records)
+    # the message is not dropped: the visitor is told what happens next
+    assert decision.replies and decision.replies[0].kind == "handover"
+
+
+def test_decision_is_immutable(sb_dispatcher):
+    decision = sb_dispatcher().triage("hello")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.emergency = True  # type: ignore[misc]
+
+
+def test_intent_combination_and_clarify(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("intents", Intents)])
+    result = d.categorise_intent(message=d.make_message("the noise next door"))
+    assert result.intent == "anti_social_behaviour" and not result.clarify
+    assert [c.intent for c in result.candidates] == ["anti_social_behaviour", "neighbourhood_concern"]
+    low = d.triage("something odd")
+    assert low.intent.clarify is True
+    assert low.replies[0].kind == "clarify"
+    option_ids = [o.id for o in low.replies[0].options]
+    assert "intent:anti_social_behaviour" in option_ids and "human" in option_ids
+    assert low.state.awaiting == "intent_choice"
+
+
+def test_out_of_scope_is_signposted(sb_dispatcher):
+    decision = sb_dispatcher(plugins=[("intents", Intents)]).triage("what's the weather tomorrow")
+    assert decision.replies[0].kind == "out_of_scope"
+    assert decision.handover is False
+
+
+def test_slots_first_plugin_wins_and_are_kept_in_state(sb_dispatcher):
+    class Other:
+        @hookimpl(tryfirst=True)
+        def extract_slots(self, message):
+            return [Slot("postcode", "ZZ9 9ZZ")]
+
+    d = sb_dispatcher(plugins=[("slots_a", Slots), ("slots_b", Other)])
+    decision = d.triage("I live at AB1 2CD")
+    assert decision.slots["postcode"].value == "ZZ9 9ZZ"
+    assert decision.slots["postcode"].plugin == "slots_b"
+    assert decision.state.slots["postcode"] == "ZZ9 9ZZ"
+
+
+def test_talk_to_a_person_hands_over_to_fallback_queue(sb_dispatcher):
+    d = sb_dispatcher(disabled={"queues", "office_hours"})
+    decision = d.dispatch(d.make_message("", choice="human"))
+    assert decision.handover is True
+    assert decision.handover_reasons == ("asked_for_human",)
+    assert decision.queue.queue == "contact_centre"
+    assert decision.state.status is Status.QUEUED
+
+
+def test_force_plugin_select_queue_overrides_default(sb_dispatcher):
+    class ForceRouting:
+        @hookimpl
+        def select_queue(self, context):
+            return QueueTarget(queue="force_desk", name="Force desk", reason="force rule")
+
+        @hookimpl
+        def is_queue_open(self, queue, at):
+            return queue == "force_desk"
+
+    d = sb_dispatcher(plugins=[("force", ForceRouting)])
+    decision = d.dispatch(d.make_message("", choice="human"))
+    assert decision.queue.queue == "force_desk"
+    assert decision.queue.open is True
+    assert "Force desk" in decision.replies[-1].text
+
+
+def test_closed_queue_says_when_it_opens(sb_dispatcher):
+    opens = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+
+    class Closed:
+        @hookimpl
+        def select_queue(self, context):
+            return QueueTarget(queue="night", name="Night desk")
+
+        @hookimpl
+        def is_queue_open(self, queue, at):
+            return False
+
+        @hookimpl
+        def next_opening(self, queue, at):
+            return opens
+
+    d = sb_dispatcher(plugins=[("closed", Closed)])
+    decision = d.dispatch(d.make_message("", choice="human"))
+    assert decision.queue.open is False
+    assert decision.queue.opens_at == opens
+    assert "Tuesday 1 December at 8:00am" in decision.replies[-1].text
+
+
+def test_escalation_plugin_failure_counts_as_handover(sb_dispatcher):
+    class BadVote:
+        @hookimpl
+        def decide_escalation(self, context):
+            raise ValueError("boom")
+
+    decision = sb_dispatcher(plugins=[("badvote", BadVote)]).triage("hello there")
+    assert "plugin_failure" in decision.handover_reasons
+
+
+def test_later_message_is_risk_checked_after_handover(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("risky", Risky)])
+    first = d.dispatch(d.make_message("", choice="human"))
+    assert first.state.status is Status.QUEUED
+    quiet = d.dispatch(d.make_message("still waiting", state=first.state))
+    assert quiet.replies == ()  # the bot is silent after a handover
+    urgent = d.dispatch(d.make_message("he's back with a machete", state=first.state))
+    assert urgent.emergency is True
+    assert urgent.replies[0].kind == "emergency"
+    assert urgent.state.priority == 3
+
+
+def test_observers_and_failing_observer(sb_dispatcher):
+    seen = []
+
+    class Watcher:
+        @hookimpl
+        def after_decision(self, decision, message):
+            seen.append((decision.turn, message.text))
+
+        @hookimpl
+        def on_event(self, event):
+            seen.append(event.type)
+
+        @hookimpl
+        def on_plugin_error(self, plugin, hook, error):
+            seen.append((plugin, hook, type(error).__name__))
+
+    class BadObserver:
+        @hookimpl
+        def after_decision(self, decision, message):
+            raise RuntimeError("observer down")
+
+    d = sb_dispatcher(plugins=[("watcher", Watcher), ("bad", BadObserver)])
+    decision = d.triage("hi")
+    d.after_decision(decision=decision, message=d.make_message("hi"))
+    from switchboard.types import Event
+
+    d.emit(Event(type="test", force="demo", at=datetime.now(timezone.utc)))
+    assert (1, "hi") in seen
+    assert "test" in seen
+    assert ("bad", "after_decision", "RuntimeError") in seen
+
+
+def test_escalation_votes_are_recorded(sb_dispatcher):
+    class Vote:
+        @hookimpl
+        def decide_escalation(self, context):
+            if "complicated" in context.message.normalised:
+                return EscalationVote(True, "complex", "force rule", priority=1)
+            return None
+
+    decision = sb_dispatcher(plugins=[("vote", Vote)]).triage("it's complicated")
+    assert decision.handover and "complex" in decision.handover_reasons
+
+
+def test_startup_hooks_validate_and_configure(sb_dispatcher):
+    from switchboard.errors import ConfigError, PluginError
+
+    class Validating:
+        @hookimpl
+        def validate_config(self, settings):
+            return ["plugins.validating.level: must be set"]
+
+    with pytest.raises(ConfigError, match="plugins.validating.level"):
+        sb_dispatcher(plugins=[("validating", Validating)])
+
+    class FailsToConfigure:
+        @hookimpl
+        def configure(self, settings):
+            raise FileNotFoundError("rules.toml")
+
+    with pytest.raises(PluginError) as err:
+        sb_dispatcher(plugins=[("fails", FailsToConfigure)])
+    assert err.value.plugin == "fails"
+
+
+def test_health_and_model_versions(sb_dispatcher):
+    from switchboard.types import HealthReport
+
+    class Model:
+        @hookimpl
+        def report_health(self):
+            return HealthReport("risk_model", "degraded", "keyword-only")
+
+        @hookimpl
+        def model_versions(self):
+            return {"risk": "risk-test-1"}
+
+    d = sb_dispatcher(plugins=[("model", Model)])
+    assert HealthReport("risk_model", "degraded", "keyword-only") in d.health()
+    assert d.triage("hello").model_versions["risk"] == "risk-test-1"
+
+
+def test_registered_intents_extend_taxonomy(sb_dispatcher):
+    class NewIntent:
+        @hookimpl
+        def register_intents(self):
+            return ["firearms_licensing"]
+
+    d = sb_dispatcher(plugins=[("fl", NewIntent)])
+    assert d.intents[-1] == "firearms_licensing"
+    assert "anti_social_behaviour" in d.intents

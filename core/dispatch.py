@@ -82,10 +82,15 @@ class Dispatcher:
         self._wrapped: set[str] = set()
         for name in _PER_MESSAGE_HOOKS:
             self._impls[name] = self._collect(name)
+        #: paths contributed through the ``register_…`` hooks (built-ins first, force plugins last)
+        self.contributions: dict[str, list[Any]] = {
+            "risk_rules": self._register_paths("register_risk_rules"),
+            "journeys": self._register_paths("register_journeys"),
+        }
         if configure:
             self._start()
         self.intents: tuple[str, ...] = self._register_intents()
-        self.journeys = JourneyBook.load(self._register_paths("register_journeys"), settings, self.intents)
+        self.journeys = JourneyBook.load(self.contributions["journeys"], settings, self.intents)
 
     # -- start-up ---------------------------------------------------------------------------------
     def _collect(self, hook_name: str) -> list[_Impl]:
@@ -107,7 +112,7 @@ class Dispatcher:
             from .errors import ConfigError
 
             raise ConfigError(self.settings.path, None, "; ".join(problems))
-        self._call_strict("configure", settings=self.settings)
+        self._call_strict("configure", settings=self.settings, contributions=self.contributions)
 
     def _call_strict(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a start-up hook; a raising plugin stops start-up with a PluginError."""
@@ -136,9 +141,6 @@ class Dispatcher:
         for _plugin, result in reversed(self._call_strict(hook_name)):
             paths.extend(result or [])
         return paths
-
-    def risk_rule_paths(self) -> list[Any]:
-        return self._register_paths("register_risk_rules")
 
     # -- isolated calls ---------------------------------------------------------------------------
     def _call_each(self, hook_name: str, errors: list[str], **kwargs: Any) -> list[tuple[str, Any]]:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import pluggy
 
@@ -60,11 +60,14 @@ hookspec = pluggy.HookspecMarker("switchboard")
 
 
 @hookspec
-def configure(settings: Settings) -> None:
+def configure(settings: Settings, contributions: Mapping[str, list[Path]]) -> None:
     """Prepare the plugin for a deployment: read its options, load rules, models or documents.
 
     :param settings: the validated deployment settings; a plugin's own options are
         ``settings.plugin_options("<plugin name>")``.
+    :param contributions: what every plugin answered to the ``register_…`` hooks, gathered
+        before ``configure`` runs: ``{"risk_rules": [paths…], "journeys": [paths…]}`` (force
+        plugins' paths last, so they override built-in files with the same ids).
     :returns: ignored.
 
     Called once per plugin manager, after ``validate_config``. Collect-all. Raising stops

@@ -245,6 +245,8 @@ def select_queue(context: RoutingContext) -> QueueTarget | None:
 def is_queue_open(queue: str, at: datetime) -> bool | None:
     """Is ``queue`` staffed at the aware datetime ``at``?
 
+    :param queue: the queue id (as in ``[queues.<id>]``).
+    :param at: an aware datetime (any zone; schedules are in the force's time zone).
     :returns: ``True`` / ``False``, or ``None`` when this plugin has no schedule for the queue.
 
     firstresult. ``None`` from every plugin means the queue has no schedule and counts as open.
@@ -258,6 +260,8 @@ def is_queue_open(queue: str, at: datetime) -> bool | None:
 def next_opening(queue: str, at: datetime) -> datetime | None:
     """When does ``queue`` next open at or after ``at`` (aware datetimes)?
 
+    :param queue: the queue id.
+    :param at: an aware datetime to search from.
     :returns: the aware datetime of the next opening (``at`` itself if open now), or ``None``
         when unknown.
 
@@ -294,6 +298,8 @@ def find_guidance(
 def after_decision(decision: Decision, message: Message) -> None:
     """Observe every decision after it is made (and before it is stored).
 
+    :param decision: the immutable :class:`~switchboard.types.Decision`.
+    :param message: the visitor message it decided.
     :returns: ignored. Raising is logged and ignored.
 
     versionadded: 0.1
@@ -305,6 +311,8 @@ def on_event(event: Event) -> None:
     """Observe every structured event (conversation started, message, risk, handover, claim,
     close, ...). The same events are stored for reports.
 
+    :param event: the :class:`~switchboard.types.Event` (type, force, time, conversation,
+        data, schema_version).
     :returns: ignored. Raising is logged and ignored.
 
     versionadded: 0.1

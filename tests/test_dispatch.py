@@ -299,3 +299,56 @@ def test_registered_intents_extend_taxonomy(sb_dispatcher):
     d = sb_dispatcher(plugins=[("fl", NewIntent)])
     assert d.intents[-1] == "firearms_licensing"
     assert "anti_social_behaviour" in d.intents
+
+
+def test_register_hooks_feed_contributions_force_last(sb_dispatcher, tmp_path):
+    from pathlib import Path
+
+    seen = {}
+
+    class ForceFiles:
+        @hookimpl
+        def register_risk_rules(self):
+            return [tmp_path / "force_rules.toml"]
+
+        @hookimpl
+        def register_journeys(self):
+            return [tmp_path / "journeys"]
+
+        @hookimpl
+        def configure(self, settings, contributions):
+            seen.update(contributions)
+
+    d = sb_dispatcher(plugins=[("force", ForceFiles)])
+    assert d.contributions["risk_rules"][-1] == tmp_path / "force_rules.toml"
+    assert d.contributions["journeys"][-1] == tmp_path / "journeys"
+    assert seen["risk_rules"][-1] == Path(tmp_path / "force_rules.toml")
+
+
+def test_find_guidance_merges_by_score_and_contains_failures(sb_dispatcher):
+    from switchboard.types import GuidancePassage
+
+    def passage(doc, score):
+        return GuidancePassage(doc, doc.title(), "text", "https://example.police.uk/" + doc, "Contact Mgmt", "2027-01-01", score)
+
+    class DocsA:
+        @hookimpl
+        def find_guidance(self, query, language, intent, limit):
+            return [passage("noise", 0.4), passage("bins", 0.1)]
+
+    class DocsB:
+        @hookimpl
+        def find_guidance(self, query, language, intent, limit):
+            return [passage("asb", 0.7)]
+
+    class DocsBroken:
+        @hookimpl
+        def find_guidance(self, query, language, intent, limit):
+            raise OSError("index missing")
+
+    d = sb_dispatcher(plugins=[("a", DocsA), ("b", DocsB), ("broken", DocsBroken)])
+    errors: list[str] = []
+    found = d.find_guidance(query="noise", language="en", intent=None, limit=2, errors=errors)
+    assert [p.doc_id for p in found] == ["asb", "noise"]
+    assert found[0].plugin == "b"
+    assert errors == ["broken.find_guidance: OSError"]

@@ -1,0 +1,236 @@
+"""The intent_rules plugin: rule validation, matching, config and the end-to-end vote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from switchboard.errors import DataError, PluginError
+from switchboard.plugins.intent_rules.plugin import RULES_DIR, IntentRulesPlugin
+from switchboard.plugins.intent_rules.rules_file import load_rule_file, load_rules
+from switchboard.text import normalise
+from switchboard.types import DEFAULT_INTENTS, OUT_OF_SCOPE, Message
+
+INTENTS = (*DEFAULT_INTENTS, OUT_OF_SCOPE)
+
+#: One clear first message per intent, with the rule expected to fire.
+CLEAR = {
+    "anti_social_behaviour": "Kids on off-road bikes tearing round the rec again every evening",
+    "neighbourhood_concern": "pretty sure theres drug dealing going on from the flat opposite",
+    "information_sharing": "I want to give information anonymously about someone selling stolen tools",
+    "follow_up": "hi any update on my report? crime ref 12345/23",
+    "crime_report": "My shed was broken into last night and they took the lawnmower",
+    "lost_found_property": "I think I lost my wallet on the number 12 bus yesterday",
+    "road_traffic": "I have dashcam footage of a car going through a red light",
+    "fraud_scam": "Got scammed buying a PS5 on facebook marketplace, seller blocked me",
+    "general_enquiry": "How long does a shotgun certificate renewal take?",
+    "out_of_scope": "what day is my bin collection this week",
+}
+
+
+def _msg(text: str) -> Message:
+    return Message(text=text, normalised=normalise(text))
+
+
+@pytest.fixture
+def plugin(sb_settings) -> IntentRulesPlugin:
+    p = IntentRulesPlugin()
+    p.configure(settings=sb_settings(), contributions={})
+    return p
+
+
+def _write(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+# -- rule files --------------------------------------------------------------------------------
+
+
+def test_builtin_rule_files_load_and_cover_every_intent() -> None:
+    rules = load_rules([RULES_DIR], [], INTENTS)
+    assert {r.intent for r in rules} == set(INTENTS)
+    assert len({r.id for r in rules}) == len(rules)
+    assert all(0.0 < r.confidence <= 1.0 for r in rules)
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "problem"),
+    [
+        ('intent = "road_trafic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\nphrases = ["a"]\n', "intent", "road_traffic"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 1.5\nphrases = ["a"]\n', "rules[0].confidence", "(0, 1]"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\nphrase = ["a"]\n', "rules[0].phrase", "phrases"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\npatterns = ["(unclosed"]\n', "rules[0].patterns[0]", "invalid regular expression"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\n', "rules[0]", "at least one of"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\nphrases = ["ok", "  "]\n', "rules[0].phrases[1]", "empty phrase"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\nphrases = ["a*b"]\n', "rules[0].phrases[0]", "'*'"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "X A"\nconfidence = 0.9\nphrases = ["a"]\n', "rules[0].id", "lower-case id"),
+        ('intent = "road_traffic"\n[[rules]]\nid = "x.a"\nconfidence = 0.9\nphrases = ["a"]\n'
+         '[[rules]]\nid = "x.a"\nconfidence = 0.8\nphrases = ["b"]\n', "rules[1].id", "duplicate rule id"),
+        ('intent = "road_traffic"\n', "rules", "at least one"),
+        ('intent = "road_traffic"\nrule = []\n', "rule", "unknown key"),
+        ('intent = "road_traffic"\n[[rules]\n', "", "invalid TOML"),
+    ],
+)
+def test_rule_file_errors_name_file_and_key(tmp_path: Path, body: str, where: str, problem: str) -> None:
+    path = _write(tmp_path, "bad.toml", body)
+    with pytest.raises(DataError) as info:
+        load_rule_file(path, INTENTS)
+    assert str(path) in info.value.location
+    assert info.value.location.endswith(where)
+    assert problem in info.value.problem
+
+
+def test_missing_force_patterns_key_is_a_data_error(tmp_path: Path, sb_settings) -> None:
+    rules = _write(tmp_path, "x.toml", 'intent = "follow_up"\n[[rules]]\nid = "x.ref"\nconfidence = 0.9\nforce_patterns = "nope"\n')
+    p = IntentRulesPlugin()
+    with pytest.raises(DataError, match=r"x\.toml: rules\[0\]\.force_patterns"):
+        p.configure(settings=sb_settings(overrides={"plugins": {"intent_rules": {"extra_rules": [str(rules)]}}}), contributions={})
+
+
+# -- matching ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("intent", sorted(CLEAR))
+def test_each_intent_has_a_firing_example(plugin: IntentRulesPlugin, intent: str) -> None:
+    scores = plugin.categorise_intent(_msg(CLEAR[intent]))
+    assert scores, CLEAR[intent]
+    assert scores[0].intent == intent
+    assert scores[0].source.startswith(intent + ".")
+    assert scores[0].confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ANY UPDATE ON MY CASE PLS", "follow_up"),
+        ("I\u2019ve lost my keys somewhere in town", "lost_found_property"),  # curly apostrophe
+        ("a scammer rang pretending to be HMRC", "fraud_scam"),  # prefix phrase "scam*"
+        ("there's an abandoned car on our road for weeks", "road_traffic"),
+    ],
+)
+def test_normalised_variants_match(plugin: IntentRulesPlugin, text: str, intent: str) -> None:
+    scores = plugin.categorise_intent(_msg(text))
+    assert scores and scores[0].intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dbsu login isn't working",  # "dbs" inside a longer word
+        "I'm a pasbo",  # "asb" inside a word
+        "the outsorned parcel",  # "sorn" inside a word
+        "bascamp for kids",  # "scam*" needs a word start
+    ],
+)
+def test_phrases_respect_word_boundaries(plugin: IntentRulesPlugin, text: str) -> None:
+    assert plugin.categorise_intent(_msg(text)) is None
+
+
+def test_unless_phrases_silence_a_rule(plugin: IntentRulesPlugin) -> None:
+    assert plugin.categorise_intent(_msg("honestly i've lost my patience with the council")) is None
+    scores = plugin.categorise_intent(_msg("I lost my passport on holiday, what do I do"))
+    assert scores and scores[0].intent == "general_enquiry"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello",
+        "hi there, can you help me please",
+        "I need to speak to someone about something",
+        "lost my phone, think someone might have stolen it",  # lost vs theft
+        "",
+    ],
+)
+def test_abstains_when_unsure(plugin: IntentRulesPlugin, text: str) -> None:
+    assert plugin.categorise_intent(_msg(text)) is None
+
+
+def test_conflict_margin_decides_abstention(sb_settings) -> None:
+    # theft (crime_report 0.85) and fraud (fraud_scam 0.9) both fire: too close to call by default
+    text = "my wallet was stolen from my bag and then someone used my card online, total fraud"
+    default = IntentRulesPlugin()
+    default.configure(settings=sb_settings(), contributions={})
+    assert default.categorise_intent(_msg(text)) is None
+    lenient = IntentRulesPlugin()
+    lenient.configure(settings=sb_settings(overrides={"plugins": {"intent_rules": {"conflict_margin": 0.0}}}), contributions={})
+    scores = lenient.categorise_intent(_msg(text))
+    assert [s.intent for s in scores] == ["fraud_scam", "crime_report"]
+
+
+def test_follow_up_outranks_the_crime_it_follows(plugin: IntentRulesPlugin) -> None:
+    scores = plugin.categorise_intent(_msg("I reported my bike was stolen, any update on my report?"))
+    assert [s.intent for s in scores][:2] == ["follow_up", "crime_report"]
+
+
+# -- crime references from config --------------------------------------------------------------
+
+
+def test_crime_reference_patterns_come_from_force_config(sb_settings) -> None:
+    text = "ref XY-778899 please"
+    demo = IntentRulesPlugin()
+    demo.configure(settings=sb_settings(), contributions={})
+    assert demo.categorise_intent(_msg(text)) is None
+    assert demo.categorise_intent(_msg("47/11111/25"))[0].intent == "follow_up"
+
+    custom = IntentRulesPlugin()
+    custom.configure(settings=sb_settings(force__crime_reference_patterns=[r"\bXY-\d{6}\b"]), contributions={})
+    scores = custom.categorise_intent(_msg(text))
+    assert scores and scores[0].intent == "follow_up" and scores[0].source == "follow_up.crime_reference"
+    assert scores[0].confidence == pytest.approx(0.95)
+    assert custom.categorise_intent(_msg("47/11111/25")) is None  # demo format no longer configured
+
+
+# -- options -----------------------------------------------------------------------------------
+
+
+def test_validate_config_reports_unknown_and_bad_options(sb_settings) -> None:
+    settings = sb_settings(overrides={"plugins": {"intent_rules": {
+        "extra_rulez": ["x"], "conflict_margin": 2, "disabled_rules": "road_traffic.dashcam",
+        "extra_rules": ["/nonexistent/rules.toml"],
+    }}})
+    problems = IntentRulesPlugin().validate_config(settings=settings)
+    joined = "\n".join(problems)
+    assert "plugins.intent_rules.extra_rulez: unknown key" in joined
+    assert "plugins.intent_rules.conflict_margin:" in joined
+    assert "plugins.intent_rules.disabled_rules:" in joined
+    assert "plugins.intent_rules.extra_rules[0]:" in joined
+    assert IntentRulesPlugin().validate_config(settings=sb_settings()) == []
+
+
+def test_extra_rules_override_and_disable(tmp_path: Path, sb_settings) -> None:
+    extra = _write(tmp_path, "force_rules.toml", (
+        'intent = "neighbourhood_concern"\n'
+        '[[rules]]\nid = "neighbourhood_concern.quarry"\nconfidence = 0.9\nphrases = ["the old quarry"]\n'
+        '[[rules]]\nid = "road_traffic.dashcam"\nconfidence = 0.5\nphrases = ["never said by anyone"]\n'
+    ))
+    settings = sb_settings(overrides={"plugins": {"intent_rules": {
+        "extra_rules": [str(extra)], "disabled_rules": ["fraud_scam.named"]}}})
+    p = IntentRulesPlugin()
+    assert p.validate_config(settings=settings) == []
+    p.configure(settings=settings, contributions={})
+    assert p.categorise_intent(_msg("people hanging round the old quarry at night"))[0].intent == "neighbourhood_concern"
+    assert p.categorise_intent(_msg("dashcam footage of a driver")) is None  # built-in rule replaced
+    assert p.categorise_intent(_msg("i got scammed")) is None  # rule disabled
+
+
+# -- end to end --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("intent", sorted(CLEAR))
+def test_dispatcher_ranks_rule_intent_first(sb_dispatcher, intent: str) -> None:
+    d = sb_dispatcher()
+    result = d.categorise_intent(message=d.make_message(CLEAR[intent]))
+    assert result.intent == intent
+    assert result.candidates[0].plugin == "intent_rules"
+    assert not result.clarify
+
+
+def test_bad_extra_rule_file_stops_start_up_naming_it(tmp_path: Path, sb_dispatcher, sb_settings) -> None:
+    bad = _write(tmp_path, "broken.toml", 'intent = "follow_up"\n[[rules]]\nid = "x.y"\nconfidence = "high"\nphrases = ["a"]\n')
+    settings = sb_settings(overrides={"plugins": {"intent_rules": {"extra_rules": [str(bad)]}}})
+    with pytest.raises(PluginError, match=r"broken\.toml: rules\[0\]\.confidence"):
+        sb_dispatcher(settings=settings)

@@ -44,7 +44,7 @@ _TEXTSPEAK = (
     (r"\btonight\b", "2nite"), (r"\btoday\b", "2day"), (r"\bbecause\b", "cos"),
     (r"\bgoing to\b", "gonna"), (r"\bright now\b", "rn"), (r"\bboyfriend\b", "bf"),
     (r"\bgirlfriend\b", "gf"), (r"\bpeople\b", "ppl"), (r"\bwant to\b", "wanna"),
-    (r"\bthanks\b", "thx"), (r"\bknow\b", "no"), (r"\bthe\b", "da"), (r"\bwith\b", "wiv"),
+    (r"\bthanks\b", "thx"), (r"\btomorrow\b", "tmrw"), (r"\bbefore\b", "b4"), (r"\bsee\b", "c"),
     (r"\bdon't\b", "dont"), (r"\bI'm\b", "im"), (r"\bcan't\b", "cant"), (r"\bhe's\b", "hes"),
 )
 

@@ -1,12 +1,20 @@
-"""``create_app(settings) -> Starlette`` (skeleton: health endpoints; the visitor API issue fills in
-the rest)."""
+"""``create_app(settings) -> Starlette``: visitor API v1, widget, demo page, health.
+
+The lifespan builds the plugin manager, the :class:`~switchboard.dispatch.Dispatcher`, the store,
+the live pub/sub, the rate limiter and the :class:`~switchboard.service.ConversationService` into
+``app.state``. The operator console mounts its routes on the same app (``app.state.service`` is
+its entry point too).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator
+import logging
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -14,27 +22,87 @@ from starlette.routing import Route
 from ..config import Settings
 from ..dispatch import Dispatcher
 from ..plugin_manager import make_plugin_manager
+from ..service import ConversationService
+from ..store import Store, open_store
+from ..store.pubsub import InProcessPubSub, PubSub
+from . import api, pages
+from .errors import EXCEPTION_HANDLERS
+from .openapi import openapi_document
+from .ratelimit import RateLimiter, TokenBucketLimiter
+from .security import SecurityHeadersMiddleware, SiteCORSMiddleware
+
+log = logging.getLogger("switchboard.web")
 
 
-def create_app(settings: Settings, extra_plugins: list[tuple[str, object]] | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    extra_plugins: list[tuple[str, object]] | None = None,
+    *,
+    store: Store | None = None,
+    pubsub: PubSub | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> Starlette:
+    """Build the app. ``store``, ``pubsub`` and ``rate_limiter`` default to the embedded
+    implementations (SQLite under ``settings.data_dir``, in-process fan-out, token buckets)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pm = make_plugin_manager(disabled=settings.disabled_plugins, extra_plugins=extra_plugins or [])
+        dispatcher = Dispatcher(pm, settings)
+        the_store = store if store is not None else open_store(settings)
         app.state.settings = settings
-        app.state.dispatcher = Dispatcher(pm, settings)
-        yield
+        app.state.dispatcher = dispatcher
+        app.state.store = the_store
+        app.state.pubsub = pubsub if pubsub is not None else InProcessPubSub()
+        app.state.rate_limiter = rate_limiter if rate_limiter is not None else TokenBucketLimiter()
+        app.state.service = ConversationService(
+            settings=settings, dispatcher=dispatcher, store=the_store, pubsub=app.state.pubsub)
+        log.info("switchboard ready for force %s", settings.force_id)
+        try:
+            yield
+        finally:
+            if store is None:
+                the_store.close()
 
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    def site_origins() -> list[str]:
+        return [o for site in settings.section("sites").values() if isinstance(site, dict)
+                for o in site.get("origins", [])]
 
-    async def readyz(request: Request) -> JSONResponse:
-        reports = request.app.state.dispatcher.health()
-        status = "ok"
-        if any(r.status == "down" for r in reports):
-            status = "down"
-        elif any(r.status == "degraded" for r in reports):
-            status = "degraded"
-        body = {"status": status, "components": [r.__dict__ for r in reports]}
-        return JSONResponse(body, status_code=503 if status == "down" else 200)
+    routes = [
+        Route("/", pages.demo_page, methods=["GET"]),
+        Route("/widget.js", pages.widget_js, methods=["GET"]),
+        Route("/widget.css", pages.widget_css, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/conversations", api.create_conversation, methods=["POST"]),
+        Route("/api/v1/conversations/{id}", api.get_conversation, methods=["GET"]),
+        Route("/api/v1/conversations/{id}/messages", api.post_message, methods=["POST"]),
+        Route("/api/v1/conversations/{id}/events", api.conversation_events, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(SiteCORSMiddleware, origins=site_origins),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                     exception_handlers=dict(EXCEPTION_HANDLERS))  # type: ignore[arg-type]
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)], lifespan=lifespan)
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    reports = list(await run_in_threadpool(request.app.state.dispatcher.health))
+    reports.append(await run_in_threadpool(request.app.state.store.health))
+    status = "ok"
+    if any(r.status == "down" for r in reports):
+        status = "down"
+    elif any(r.status == "degraded" for r in reports):
+        status = "degraded"
+    body: dict[str, Any] = {"status": status, "components": [r.__dict__ for r in reports]}
+    return JSONResponse(body, status_code=503 if status == "down" else 200)
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())

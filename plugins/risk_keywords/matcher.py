@@ -1,0 +1,266 @@
+"""The keyword matcher: one Aho-Corasick automaton over canonical tokens, then context.
+
+Every rule phrase, idiom, companion term and context cue is normalised through the same token
+pipeline as messages (:mod:`.normalise`) and added to a single ``pyahocorasick`` automaton as
+``" canonical phrase "`` (with the spaces, so matches fall on whole tokens: "scar" never fires in
+"scared", "gun" never in "begun"). A message is tokenised once and scanned once, so the cost per
+message hardly depends on how many phrases there are.
+
+Only when a rule phrase is found does the context pass run (a few list look-ups):
+
+1. an idiom covering the phrase drops it ("the traffic was murder");
+2. a rule with ``near`` terms needs one within ``near_window`` tokens (a negated one does not
+   count), and a ``not_near`` term within ``not_near_window`` tokens drops it ("my son's BIKE went
+   missing");
+3. a negator just before the phrase ("no one was injured") applies ``if_negated``;
+4. ``requires_now`` rules need a now cue;
+5. a now cue ("as we speak", "he is kicking the door") applies ``if_now``; otherwise a question or
+   hypothetical ("what's the law on…", "can I defend myself if someone…") applies ``if_question``,
+   and otherwise a clear past ("last week", "they'd gone by the time") applies ``if_past``.
+
+A now cue always beats the past and question cues: when a message is ambiguous about danger now,
+the rule keeps its severity (err to safety).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Iterable
+
+import ahocorasick
+
+from switchboard.types import RiskLevel, RiskSignal
+
+from .normalise import BOUNDARY, Lexicon, Token, canonical_phrase, tokenise
+from .rules_io import Idiom, Rule
+
+_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR = range(8)
+_LEVEL = {lvl.value: lvl for lvl in RiskLevel}
+_BE = frozenset({"is", "are", "am"})
+_NOT_PROGRESSIVE = frozenset({
+    "nothing", "something", "anything", "everything", "thing", "things", "morning", "evening",
+    "building", "ceiling", "wedding", "king", "ring", "during", "ceiling", "darling", "bring",
+    "thinking", "wondering", "asking", "enquiring", "inquiring", "hoping", "writing", "calling",
+    "messaging", "contacting", "reporting", "looking", "wanting", "going", "texting", "emailing",
+    "struggling", "feeling", "worrying", "planning to report",
+})
+#: Words allowed between a negator and the phrase it negates ("no one WAS injured").
+_NEG_FILLER = frozenset({
+    "a", "an", "the", "any", "one", "was", "were", "is", "are", "been", "being", "be", "has", "have",
+    "had", "got", "get", "do", "does", "did", "seriously", "badly", "actually", "really",
+    "anyone", "anybody", "someone", "real", "immediate", "to", "of", "weapon",
+})
+_NEG_LOOKBACK = 4
+_TAGS = {"negated": "negated", "past": "clearly past", "question": "question or hypothetical",
+         "now": "happening now"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule phrase found in a message, before context is applied."""
+
+    rule: Rule
+    index: int  # position of the rule in the matcher (keys its ``near`` terms)
+    first: int  # token index
+    last: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What was compiled (for health reports and the bench)."""
+
+    rules: int
+    phrases: int
+    idioms: int
+    automaton_keys: int
+
+
+class KeywordMatcher:
+    """Compiled rules, idioms and cues. Immutable after construction; safe to share."""
+
+    def __init__(self, rules: Iterable[Rule], idioms: Iterable[Idiom], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.rules: list[Rule] = list(rules)
+        self.idioms: list[Idiom] = list(idioms)
+        entries: dict[str, list[tuple[int, int, int]]] = {}
+        # Vocabulary of every canonical token, so leet ("k1ll") and typo folding know real words.
+        raw_phrases: list[str] = []
+        for r in self.rules:
+            raw_phrases.extend(r.phrases)
+            raw_phrases.extend(r.near)
+        for idm in self.idioms:
+            raw_phrases.extend(idm.phrases)
+        for cue_list in lexicon.cues.values():
+            raw_phrases.extend(cue_list)
+        vocab: set[str] = set()
+        for p in raw_phrases:
+            vocab.update(canonical_phrase(p, lexicon).split())
+        lexicon.vocabulary |= vocab
+        lexicon.add_typos_for(vocab)
+
+        def add(phrase: str, kind: int, payload: int) -> None:
+            canon = canonical_phrase(phrase, lexicon)
+            if not canon:
+                return
+            entries.setdefault(f" {canon} ", []).append((kind, payload, canon.count(" ") + 1))
+
+        phrase_count = 0
+        for i, r in enumerate(self.rules):
+            for p in r.phrases:
+                add(p, _RULE, i)
+                phrase_count += 1
+            for p in r.near:
+                add(p, _NEAR, i)
+            for p in r.not_near:
+                add(p, _NOT_NEAR, i)
+        for i, idm in enumerate(self.idioms):
+            for p in idm.phrases:
+                add(p, _IDIOM, i)
+        for kind, key in ((_NOW, "now"), (_PAST, "past"), (_QUESTION, "question"), (_NEG, "negators")):
+            for p in lexicon.cues.get(key, []):
+                add(p, kind, 0)
+        automaton = ahocorasick.Automaton()
+        for key, values in entries.items():
+            automaton.add_word(key, tuple(dict.fromkeys(values)))
+        automaton.make_automaton()
+        self._automaton = automaton
+        self.stats = Stats(len(self.rules), phrase_count, len(self.idioms), len(entries))
+
+    # -- matching ---------------------------------------------------------------------------------
+    def assess(self, text: str) -> list[RiskSignal]:
+        """Risk signals for one message (at most one per rule, highest level kept)."""
+        tokens = tokenise(text, self.lexicon)
+        if not tokens:
+            return []
+        joined = " " + " ".join(t.text for t in tokens) + " "
+        found = list(self._automaton.iter(joined))
+        if not found:
+            return []
+        ends: list[int] = []
+        pos = 0
+        for t in tokens:
+            pos += 1 + len(t.text)
+            ends.append(pos)
+        hits: list[Hit] = []
+        idiom_spans: list[tuple[int, int, tuple[str, ...]]] = []
+        negators: list[int] = []
+        near: dict[int, list[tuple[int, int]]] = {}
+        not_near: dict[int, list[tuple[int, int]]] = {}
+        now = past = question = False
+        for end, values in found:
+            last = bisect_left(ends, end)
+            for kind, payload, n in values:
+                first = last - n + 1
+                if kind == _RULE:
+                    hits.append(Hit(self.rules[payload], payload, first, last))
+                elif kind == _IDIOM:
+                    idiom_spans.append((first, last, self.idioms[payload].categories))
+                elif kind == _NOW:
+                    now = True
+                elif kind == _PAST:
+                    past = True
+                elif kind == _QUESTION:
+                    question = True
+                elif kind == _NEG:
+                    negators.append(last)
+                elif kind == _NEAR:
+                    near.setdefault(payload, []).append((first, last))
+                else:
+                    not_near.setdefault(payload, []).append((first, last))
+        if not hits:
+            return []
+        now = now or _progressive(tokens)
+        best: dict[str, tuple[RiskLevel, RiskSignal]] = {}
+        for hit in hits:
+            signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now, past, question)
+            if signal is None:
+                continue
+            current = best.get(hit.rule.id)
+            if current is None or signal.level > current[0]:
+                best[hit.rule.id] = (signal.level, signal)
+        return [sig for _lvl, sig in best.values()]
+
+    def _judge(
+        self, hit: Hit, tokens: list[Token], text: str, idiom_spans: list[tuple[int, int, tuple[str, ...]]],
+        negators: list[int], near: dict[int, list[tuple[int, int]]], not_near: dict[int, list[tuple[int, int]]],
+        now: bool, past: bool, question: bool,
+    ) -> RiskSignal | None:
+        rule = hit.rule
+        for a, b, cats in idiom_spans:
+            if a <= hit.last and hit.first <= b and (not cats or rule.category in cats):
+                return None
+        if rule.near:
+            spans = near.get(hit.index, [])
+            w = rule.near_window
+            if not any(a <= hit.last + w and b >= hit.first - w and not (a >= hit.first and b <= hit.last)
+                       and not _negated(a, negators, tokens) for a, b in spans):
+                return None
+        if rule.not_near:
+            w = rule.not_near_window
+            if any(a <= hit.last + w and b >= hit.first - w and not (a >= hit.first and b <= hit.last)
+                   for a, b in not_near.get(hit.index, [])):
+                return None
+        outcome = rule.severity
+        tag = ""
+        if _negated(hit.first, negators, tokens):
+            outcome, tag = _apply(rule.severity, rule.if_negated), "negated"
+        elif rule.requires_now and not now:
+            return None
+        elif now:
+            outcome, tag = _raise(rule.severity, rule.if_now), "now"
+        elif question:
+            outcome, tag = _apply(rule.severity, rule.if_question), "question"
+        elif past:
+            outcome, tag = _apply(rule.severity, rule.if_past), "past"
+        if outcome == "none":
+            return None
+        level = _LEVEL[outcome]
+        reason = rule.reason if outcome == rule.severity or not tag else f"{rule.reason} ({_TAGS[tag]})"
+        start, end = tokens[hit.first].start, tokens[hit.last].end
+        return RiskSignal(
+            level=level, category=rule.category, reason=reason, rule_id=rule.id,
+            matched_text=text[start:end] or None,
+        )
+
+
+def _apply(severity: str, outcome: str) -> str:
+    return severity if outcome == "keep" else outcome
+
+
+def _raise(severity: str, outcome: str) -> str:
+    """``if_now`` can only raise a level, never lower it."""
+    if outcome == "keep" or outcome == "none":
+        return severity
+    return outcome if _LEVEL[outcome] > _LEVEL[severity] else severity
+
+
+def _negated(first: int, negators: list[int], tokens: list[Token]) -> bool:
+    if not negators:
+        return False
+    i = first - 1
+    steps = 0
+    while i >= 0 and steps < _NEG_LOOKBACK:
+        if i in negators:
+            return True
+        word = tokens[i].text
+        if word == BOUNDARY or word not in _NEG_FILLER:
+            return False
+        i -= 1
+        steps += 1
+    return False
+
+
+def _progressive(tokens: list[Token]) -> bool:
+    """A present progressive ("he is kicking", "they're trying") reads as happening now."""
+    for i in range(len(tokens) - 1):
+        if tokens[i].text in _BE:
+            for j in (i + 1, i + 2):
+                if j >= len(tokens):
+                    break
+                s = tokens[j].surface
+                if s.endswith("ing") and len(s) >= 5 and s not in _NOT_PROGRESSIVE:
+                    return True
+                if tokens[j].text not in ("still", "now", "currently", "literally", "actually", "being"):
+                    break
+    return False

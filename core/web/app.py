@@ -72,6 +72,7 @@ def create_app(
         Route("/", pages.demo_page, methods=["GET"]),
         Route("/widget.js", pages.widget_js, methods=["GET"]),
         Route("/widget.css", pages.widget_css, methods=["GET"]),
+        Route("/demo.css", pages.demo_css, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),

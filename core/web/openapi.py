@@ -138,6 +138,8 @@ def openapi_document() -> dict[str, Any]:
                                    "summary": "The widget: <script src=\".../widget.js\" data-site=\"KEY\" defer>",
                                    "responses": {"200": {"description": "JavaScript",
                                                          "content": {"text/javascript": {}}}}}},
+            "/demo.css": {"get": {"operationId": "demoStyles", "summary": "The demo page's styles",
+                                  "responses": {"200": {"description": "CSS", "content": {"text/css": {}}}}}},
             "/widget.css": {"get": {"operationId": "widgetStyles", "summary": "The widget's styles",
                                     "responses": {"200": {"description": "CSS", "content": {"text/css": {}}}}}},
         },

@@ -24,3 +24,7 @@ async def widget_js(request: Request) -> Response:
 
 async def widget_css(request: Request) -> Response:
     return _file("widget.css", "text/css; charset=utf-8", "public, max-age=300")
+
+
+async def demo_css(request: Request) -> Response:
+    return _file("demo.css", "text/css; charset=utf-8", "public, max-age=300")

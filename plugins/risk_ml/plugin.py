@@ -1,7 +1,136 @@
-"""Built-in plugin: risk_ml (skeleton; filled in by its issue)."""
+"""Built-in plugin: risk_ml, a trained text classifier over the risk levels.
+
+It complements the keyword rules (paraphrases, unseen wording); the core takes the highest level
+across plugins, so either can raise the level and neither can lower the other's.
+
+The promoted model comes from the registry (``settings.models_dir``, see
+:mod:`switchboard.plugins.risk_ml.artefact`) and is verified against its model card before it
+is loaded. A missing, tampered or mismatched model is logged loudly, this plugin abstains
+(keyword-only risk detection) and ``report_health`` says ``degraded``; with
+``[models] require = true`` start-up fails instead.
+
+Levels come from the thresholds in the model card, on cumulative probabilities:
+``immediate`` if p(immediate) >= thresholds.immediate, else ``high`` if p(high or above) >=
+thresholds.high, else ``elevated`` if p(elevated or above) >= thresholds.elevated, else no signal.
+The category is the model's category head's top answer (or ``other`` without one).
+
+Options (``[plugins.risk_ml]``):
+
+* ``model``: path of one model folder to serve instead of following the registry's ``CURRENT``
+  (used by the safety gate and ``switchboard evaluate``; relative to the config file).
+* ``reload_interval``: seconds between cheap checks of ``CURRENT`` for a newly promoted model
+  (default 1; 0 checks on every message).
+"""
 
 from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from switchboard import hookimpl
+from switchboard.types import HealthReport, Message, RiskLevel, RiskSignal
+
+from .artefact import LoadedModel
+from .holder import ModelHolder
+
+log = logging.getLogger("switchboard.plugins.risk_ml")
+
+OPTIONS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "model": (str, ""),
+    "reload_interval": ((int, float), 1.0),
+}
+
+_LEVEL_ORDER = ("immediate", "high", "elevated")
+
+
+def validate_options(plugin: str, options: Mapping[str, Any]) -> list[str]:
+    """Problems in ``[plugins.<plugin>]`` (shared by risk_ml and intent_ml)."""
+    problems = []
+    for key, value in options.items():
+        if key not in OPTIONS:
+            problems.append(f"plugins.{plugin}.{key}: unknown option (known: {', '.join(sorted(OPTIONS))})")
+            continue
+        types, _default = OPTIONS[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            problems.append(f"plugins.{plugin}.{key}: expected {'a string' if types is str else 'a number'}")
+        elif key == "reload_interval" and value < 0:
+            problems.append(f"plugins.{plugin}.reload_interval: must be 0 or more")
+    return problems
+
+
+def configure_holder(holder: ModelHolder, plugin: str, settings: Any) -> None:
+    """Point ``holder`` at the deployment's registry (or pinned model) and load it."""
+    opts = settings.plugin_options(plugin)
+    pinned = opts.get("model") or ""
+    holder.configure(
+        settings.models_dir,
+        pinned=settings.resolve_path(pinned) if pinned else None,
+        reload_interval=float(opts.get("reload_interval", 1.0)),
+    )
+    if settings.get("models.require", False):
+        holder.require()
 
 
 class RiskMLPlugin:
     """Registered as ``risk_ml`` through the ``switchboard`` entry-point group."""
+
+    name = "risk_ml"
+
+    def __init__(self) -> None:
+        self.holder = ModelHolder("risk", self.name)
+
+    @hookimpl(trylast=True)
+    def validate_config(self, settings: Any) -> list[str]:
+        return validate_options(self.name, settings.plugin_options(self.name))
+
+    @hookimpl(trylast=True)
+    def configure(self, settings: Any, contributions: Any) -> None:
+        configure_holder(self.holder, self.name, settings)
+
+    @hookimpl(trylast=True)
+    def assess_risk(self, message: Message) -> RiskSignal | None:
+        model = self.holder.get()
+        if model is None or not message.normalised:
+            return None
+        return signal_for(model, message.normalised)
+
+    @hookimpl(trylast=True)
+    def report_health(self) -> HealthReport:
+        return self.holder.health()
+
+    @hookimpl(trylast=True)
+    def model_versions(self) -> dict[str, str] | None:
+        version = self.holder.version
+        return {"risk": version} if version else None
+
+
+def risk_level_for(model: LoadedModel, proba: Any) -> tuple[RiskLevel, float]:
+    """The level the card's thresholds give to one probability row, and its cumulative score."""
+    p = dict(zip(model.fast.classes, (float(x) for x in proba)))
+    thresholds = model.thresholds
+    cumulative = 0.0
+    for level in _LEVEL_ORDER:
+        cumulative += p.get(level, 0.0)
+        if level in p and cumulative >= float(thresholds.get(level, 0.5)):
+            return RiskLevel(level), cumulative
+    return RiskLevel.NONE, 1.0 - cumulative
+
+
+def signal_for(model: LoadedModel, normalised: str) -> RiskSignal | None:
+    """Score one normalised message; ``None`` below every threshold."""
+    heads = model.fast.predict_all_one(normalised, prepared=True)
+    level, score = risk_level_for(model, heads[0])
+    if level is RiskLevel.NONE:
+        return None
+    category = "other"
+    if len(heads) > 1:
+        cats = model.fast.head_classes(1)
+        category = cats[int(heads[1].argmax())]
+    return RiskSignal(
+        level=level,
+        category=category,
+        reason=f"risk model: p({level.value} or above) = {score:.2f}",
+        model_version=model.version,
+        score=round(score, 4),
+    )
+

@@ -1,0 +1,297 @@
+"""Text features shared by the risk and intent classifiers, and a fast single-message path.
+
+The artefact the data team trains is one scikit-learn :class:`~sklearn.pipeline.Pipeline`
+(:func:`make_pipeline`): a :class:`~sklearn.pipeline.FeatureUnion` of TF-IDF word 1-2 grams and
+TF-IDF ``char_wb`` 2-5 grams, followed by a multinomial :class:`LogisticRegression` (well calibrated
+probabilities without a separate calibration step).
+
+scikit-learn spends about a millisecond of validation and sparse-matrix bookkeeping per call,
+which is most of the cost of classifying one chat message. :class:`FastModel` converts a fitted
+pipeline into plain dictionaries and arrays once, at load, and then scores a message with a few
+dictionary look-ups and one small dense product. Its probabilities equal
+``pipeline.predict_proba`` to within floating-point rounding (tested to 1e-9).
+
+``training/`` imports this module; this module never imports ``training``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from switchboard.text import normalise
+
+#: Default hyper-parameters (the data team may override them on the command line later).
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+def prepare(text: str) -> str:
+    """The preprocessing both the pipeline and :class:`FastModel` apply to raw text.
+
+    It is :func:`switchboard.text.normalise` (NFKC, straight quotes, case-folded, single spaces),
+    which is idempotent, so a message's ``normalised`` text may be passed as well.
+    """
+    return normalise(text)
+
+
+def make_pipeline(C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced") -> Any:
+    """A fresh, unfitted text-classification pipeline (the artefact's shape).
+
+    ``newton-cg`` converges in a handful of iterations on these sparse features (several times
+    faster than ``lbfgs`` here); the objective, and so the model, is the same.
+    """
+    from sklearn.pipeline import Pipeline
+
+    features = make_features()
+    return Pipeline(
+        [
+            ("features", features),
+            ("clf", make_classifier(C=C, max_iter=max_iter, class_weight=class_weight)),
+        ]
+    )
+
+
+def make_classifier(C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced") -> Any:
+    """The linear classifier of a pipeline (also used for extra heads such as risk category)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight, solver="newton-cg")
+
+
+def make_features() -> Any:
+    """The unfitted feature union (word 1-2 grams + char_wb 2-5 grams, TF-IDF, sublinear tf)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=WORD_NGRAMS,
+                    token_pattern=TOKEN_PATTERN,
+                    preprocessor=prepare,
+                    sublinear_tf=True,
+                    min_df=1,
+                    dtype=np.float64,
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=CHAR_NGRAMS,
+                    preprocessor=prepare,
+                    sublinear_tf=True,
+                    min_df=2,
+                    dtype=np.float64,
+                ),
+            ),
+        ]
+    )
+
+
+# -- the fast path ----------------------------------------------------------------------------------
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+_EMPTY_IDX = np.zeros(0, dtype=np.intp)
+_EMPTY_VAL = np.zeros(0, dtype=np.float64)
+
+
+#: How many distinct words the per-model char n-gram cache holds before it is cleared.
+_WORD_CACHE_SIZE = 50_000
+
+
+@dataclass
+class _Block:
+    """One TF-IDF vectoriser turned into plain data (columns are global: offset into the union)."""
+
+    analyzer: str  # "word" or "char_wb"
+    vocab: dict[str, int]  # term -> column in the union's output
+    ngram_range: tuple[int, int]
+    token_findall: Callable[[str], list[str]] | None
+    word_cache: dict[str, tuple[int, ...]]
+
+    def column_ids(self, doc: str) -> list[int]:
+        """Vocabulary columns of every term occurrence in ``doc`` (repeats kept)."""
+        vocab = self.vocab
+        if self.token_findall is not None:  # word analyzer
+            get = vocab.get
+            return [j for j in map(get, _word_ngrams(self.token_findall(doc), self.ngram_range)) if j is not None]
+        # char_wb: n-grams never cross white space, so each word's columns are cached
+        cache = self.word_cache
+        out: list[int] = []
+        extend = out.extend
+        for w in _WHITE_SPACES.sub(" ", doc).split():
+            ids = cache.get(w)
+            if ids is None:
+                get = vocab.get
+                ids = tuple(j for j in map(get, _char_wb_ngrams(w, self.ngram_range)) if j is not None)
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[w] = ids
+            extend(ids)
+        return out
+
+
+def _word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
+    min_n, max_n = ngram_range
+    out = list(tokens) if min_n == 1 else []
+    start = max(min_n, 2)
+    n_tok = len(tokens)
+    for n in range(start, min(max_n + 1, n_tok + 1)):
+        for i in range(n_tok - n + 1):
+            out.append(" ".join(tokens[i : i + n]))
+    return out
+
+
+def _char_wb_ngrams(doc: str, ngram_range: tuple[int, int]) -> list[str]:
+    doc = _WHITE_SPACES.sub(" ", doc)
+    min_n, max_n = ngram_range
+    out: list[str] = []
+    append = out.append
+    for w in doc.split():
+        w = " " + w + " "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset : offset + n])
+            if offset == 0:
+                break
+    return out
+
+
+class FastModel:
+    """A fitted pipeline turned into dictionaries and arrays for one-message-at-a-time scoring.
+
+    :param pipeline: a fitted pipeline from :func:`make_pipeline` (a ``features`` FeatureUnion of
+        TF-IDF vectorisers with the :func:`prepare` preprocessor, then a linear ``clf`` with
+        ``coef_``, ``intercept_`` and ``classes_``).
+    :param heads: further fitted pipelines that share the same fitted ``features`` step (for
+        example a risk-category head); scored from the same feature vector.
+    :raises ValueError: if the pipeline is not of the supported shape.
+    """
+
+    def __init__(self, pipeline: Any, heads: Sequence[Any] = ()) -> None:
+        features = pipeline.named_steps["features"]
+        self._blocks: list[_Block] = []
+        idf_parts: list[np.ndarray] = []
+        starts: list[int] = []
+        offset = 0
+        if getattr(features, "transformer_weights", None):
+            raise ValueError("FeatureUnion transformer_weights are not supported by the fast path")
+        for _name, vec in features.transformer_list:
+            self._blocks.append(_block_from(vec, offset))
+            idf_parts.append(np.asarray(vec.idf_, dtype=np.float64))
+            starts.append(offset)
+            offset += len(vec.vocabulary_)
+            if not vec.sublinear_tf or vec.norm != "l2":
+                raise ValueError("the fast path needs sublinear_tf=True and norm='l2'")
+        self.n_features = offset
+        self._idf = np.concatenate(idf_parts) if idf_parts else np.zeros(0)
+        #: first column of every block after the first (block boundaries for per-block norms)
+        self._bounds = np.asarray(starts[1:], dtype=np.intp)
+        self._n_blocks = len(starts)
+        self._heads = [_linear_head(pipeline.named_steps["clf"], offset)]
+        for head in heads:
+            if head.named_steps["features"] is not features:
+                raise ValueError("a head must share the fitted 'features' step of the main pipeline")
+            self._heads.append(_linear_head(head.named_steps["clf"], offset))
+        self.classes: list[str] = self._heads[0][0]
+
+    def head_classes(self, head: int) -> list[str]:
+        return self._heads[head][0]
+
+    def features(self, text: str, prepared: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and values of the (sparse) feature vector of one text."""
+        doc = text if prepared else prepare(text)
+        ids: list[int] = []
+        for block in self._blocks:
+            ids.extend(block.column_ids(doc))
+        if not ids:
+            return _EMPTY_IDX, _EMPTY_VAL
+        counts = Counter(ids)
+        n = len(counts)
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=n)
+        val = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        # sublinear tf, idf, then an l2 norm per vectoriser (as FeatureUnion of TfidfVectorizers)
+        val = (np.log(val) + 1.0) * self._idf[idx]
+        block = np.searchsorted(self._bounds, idx, side="right")
+        norms = np.sqrt(np.bincount(block, weights=val * val, minlength=self._n_blocks))
+        val /= norms[block]
+        return idx, val
+
+    def predict_proba_one(self, text: str, prepared: bool = False) -> np.ndarray:
+        """Class probabilities (ordered as :attr:`classes`) of one text."""
+        idx, val = self.features(text, prepared)
+        return self._proba(0, idx, val)
+
+    def predict_all_one(self, text: str, prepared: bool = False) -> list[np.ndarray]:
+        """Probabilities of every head (main first) for one text, featurising it once."""
+        idx, val = self.features(text, prepared)
+        return [self._proba(h, idx, val) for h in range(len(self._heads))]
+
+    def predict_proba(self, texts: Iterable[str], head: int = 0) -> np.ndarray:
+        """Probabilities for many texts (rows ordered as given)."""
+        rows = []
+        for t in texts:
+            idx, val = self.features(t)
+            rows.append(self._proba(head, idx, val))
+        n_classes = len(self._heads[head][0])
+        return np.vstack(rows) if rows else np.zeros((0, n_classes))
+
+    def _proba(self, head: int, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        _classes, coef_t, intercept, binary = self._heads[head]
+        z = val @ coef_t[idx] + intercept if len(idx) else intercept.copy()
+        if binary:
+            p = _expit(float(z[0]))
+            return np.array([1.0 - p, p])
+        z = z - z.max()
+        e = np.exp(z)
+        return e / e.sum()
+
+
+def _expit(x: float) -> float:
+    from scipy.special import expit
+
+    return float(expit(x))
+
+
+def _block_from(vec: Any, offset: int) -> _Block:
+    analyzer = getattr(vec, "analyzer", None)
+    if analyzer not in ("word", "char_wb"):
+        raise ValueError(f"unsupported analyzer {analyzer!r} (word or char_wb)")
+    if vec.preprocessor is not prepare and getattr(vec.preprocessor, "__qualname__", "") != "prepare":
+        raise ValueError("vectoriser must use switchboard.plugins.risk_ml.features.prepare as preprocessor")
+    if vec.stop_words is not None or vec.tokenizer is not None or vec.strip_accents:
+        raise ValueError("stop words, custom tokenizers and accent stripping are not supported by the fast path")
+    if not getattr(vec, "use_idf", True):
+        raise ValueError("the fast path needs use_idf=True")
+    vocab = {term: offset + int(j) for term, j in vec.vocabulary_.items()}
+    findall = re.compile(vec.token_pattern).findall if analyzer == "word" else None
+    return _Block(
+        analyzer=analyzer,
+        vocab=vocab,
+        ngram_range=tuple(vec.ngram_range),  # type: ignore[arg-type]
+        token_findall=findall,
+        word_cache={},
+    )
+
+
+def _linear_head(clf: Any, n_features: int) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    if coef.shape[1] != n_features:
+        raise ValueError(f"classifier expects {coef.shape[1]} features, the vectorisers give {n_features}")
+    classes = [str(c) for c in clf.classes_]
+    binary = len(classes) == 2
+    return classes, np.ascontiguousarray(coef.T), np.asarray(clf.intercept_, dtype=np.float64), binary

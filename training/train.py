@@ -1,0 +1,266 @@
+"""Train a risk or intent model: validate, cross-validate, choose thresholds, write the artefact,
+the model card and the evaluation report.
+
+The artefact is a joblib dict ``{"format": 1, "kind", "pipeline", "category_pipeline"}``: the
+main Pipeline from :func:`switchboard.plugins.risk_ml.features.make_pipeline` and, for risk
+models trained with a ``category`` column, a category head sharing the same fitted features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from switchboard.errors import DataError
+from switchboard.plugins.risk_ml.artefact import (
+    ARTEFACT_FORMAT,
+    CARD_FILE,
+    MODEL_FILE,
+    REPORT_FILE,
+    kind_dir,
+    library_versions,
+    sha256_file,
+)
+from switchboard.plugins.risk_ml.features import make_classifier, make_pipeline
+
+from . import metrics as M
+from .data_io import Row, load_training_data, near_key, read_labelled
+from .negatives import load_negatives
+from .paths import CATEGORY_LABELS, REPO_ROOT, labels_for
+from .report import EvalSection, Report, render
+
+
+@dataclass
+class TrainOptions:
+    kind: str
+    data: Sequence[Path]
+    models_dir: Path
+    out: Path | None = None  # a model folder; default: a new version folder in the registry
+    text_column: str = "text"
+    label_column: str = "label"
+    category_column: str = "category"
+    eval_paths: Sequence[Path] = ()
+    target_recall: float = 0.98
+    target_human_recall: float = 0.95
+    negatives: Sequence[Path] = ()
+    folds: int = 5
+    progress: bool = False
+    extra_labels: tuple[str, ...] = ()
+    C: float = 10.0
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    card: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _progress(iterable: Any, enabled: bool, **kw: Any) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(iterable, file=sys.stderr, disable=not enabled, leave=False, **kw)
+
+
+def git_commit() -> str | None:
+    """The repository's HEAD commit (``+dirty`` if there are local changes), if known."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head or None
+
+
+def _data_sha(files: Sequence[Path], negatives: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    h = hashlib.sha256()
+    entries = []
+    for f in files:
+        digest = sha256_file(f)
+        entries.append({"path": str(f), "sha256": digest})
+        h.update(f"{Path(f).name}\0{digest}\n".encode())
+    h.update(json.dumps(negatives, sort_keys=True).encode())
+    return h.hexdigest(), entries
+
+
+def train(opts: TrainOptions) -> TrainResult:
+    """Train, evaluate and write one model folder.
+
+    :raises DataProblems: listing every problem in the input (nothing is written).
+    :raises DataError: for an unusable output folder or negatives file.
+    """
+    from threadpoolctl import threadpool_limits
+
+    # BLAS threads fight each other (and other processes) on small sparse problems: one is faster.
+    with threadpool_limits(limits=1):
+        return _train(opts)
+
+
+def _train(opts: TrainOptions) -> TrainResult:
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    kind = opts.kind
+    if kind not in ("risk", "intent"):
+        raise DataError(kind, "kind must be 'risk' or 'intent'")
+    labels = labels_for(kind, opts.extra_labels)
+    if opts.out is not None and opts.out.exists() and (not opts.out.is_dir() or any(opts.out.iterdir())):
+        raise DataError(str(opts.out), "output folder exists and is not empty (choose a new --out folder)")
+
+    category_column = opts.category_column if kind == "risk" else None
+    data = load_training_data(
+        opts.data, labels, opts.text_column, opts.label_column, category_column, CATEGORY_LABELS, opts.eval_paths
+    )
+    warnings = list(data.warnings)
+    eval_rows: list[Row] = []
+    for path in opts.eval_paths:
+        eval_rows.extend(read_labelled(path, labels, "text", "label", "category" if kind == "risk" else None,
+                                       CATEGORY_LABELS).rows)
+
+    exclude = {near_key(r.text) for r in data.rows} | {near_key(r.text) for r in eval_rows}
+    negatives = load_negatives(opts.negatives, kind, len(data.rows), exclude)
+    for source in negatives.sources:
+        if not source.found:
+            warnings.append(f"negatives {source.path}: not found; training without it (recorded in the card)")
+    rows = data.rows + negatives.rows
+    texts = [r.text for r in rows]
+    y = np.asarray([r.label for r in rows])
+
+    counts = Counter(y.tolist())
+    folds = max(2, min(opts.folds, min(counts.values())))
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    base = make_pipeline(C=opts.C)
+    classes = sorted(counts)
+    oof = np.zeros((len(rows), len(classes)))
+    text_arr = np.asarray(texts, dtype=object)
+    for train_idx, test_idx in _progress(list(cv.split(text_arr, y)), opts.progress, desc=f"cross-validating ({folds} folds)"):
+        model = clone(base).fit(text_arr[train_idx], y[train_idx])
+        proba = model.predict_proba(text_arr[test_idx])
+        fold_classes = [str(c) for c in model.classes_]
+        for j, c in enumerate(fold_classes):
+            oof[test_idx, classes.index(c)] = proba[:, j]
+
+    thresholds: dict[str, float] = {}
+    if kind == "risk":
+        if "immediate" in classes:
+            thresholds["immediate"] = round(
+                M.choose_threshold(M.cumulative_scores(oof, classes, "immediate"), y == "immediate", opts.target_recall), 6
+            )
+        if "high" in classes:
+            thresholds["high"] = round(
+                M.choose_threshold(
+                    M.cumulative_scores(oof, classes, "high"), np.isin(y, ("high", "immediate")), opts.target_human_recall
+                ),
+                6,
+            )
+        thresholds["elevated"] = 0.5
+    cv_metrics = M.compute_metrics(kind, y.tolist(), oof, classes, thresholds)
+
+    with _progress(None, opts.progress, total=1, desc="fitting final model") as bar:
+        pipeline = clone(base).fit(text_arr, y)
+        bar.update(1)
+    category_pipeline = None
+    category_counts: dict[str, int] = {}
+    if kind == "risk":
+        cat_rows = [(r.text, r.category) for r in data.rows if r.label != "none" and r.category and r.category != "none"]
+        category_counts = dict(Counter(c for _t, c in cat_rows))
+        if len(category_counts) >= 2:
+            from sklearn.pipeline import Pipeline
+
+            features = pipeline.named_steps["features"]
+            head = make_classifier(C=opts.C)
+            head.fit(features.transform([t for t, _c in cat_rows]), [c for _t, c in cat_rows])
+            category_pipeline = Pipeline([("features", features), ("clf", head)])
+
+    eval_metrics = None
+    if eval_rows:
+        eval_proba = pipeline.predict_proba([r.text for r in eval_rows])
+        eval_metrics = M.compute_metrics(kind, [r.label for r in eval_rows], eval_proba, classes, thresholds)
+
+    created = datetime.now(timezone.utc)
+    neg_info = [s.__dict__ for s in negatives.sources]
+    data_sha, data_files = _data_sha(list(opts.data), neg_info)
+
+    # Write into a temporary folder, then move into place: never a half-written model.
+    final_parent = opts.out.parent if opts.out is not None else kind_dir(opts.models_dir, kind)
+    final_parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".training-", dir=final_parent))
+    try:
+        import joblib
+
+        bundle = {"format": ARTEFACT_FORMAT, "kind": kind, "pipeline": pipeline, "category_pipeline": category_pipeline}
+        joblib.dump(bundle, tmp / MODEL_FILE)
+        artefact_sha = sha256_file(tmp / MODEL_FILE)
+        version = f"{kind}-{created.strftime('%Y%m%d-%H%M%S')}-{artefact_sha[:8]}"
+        card: dict[str, Any] = {
+            "version": version,
+            "kind": kind,
+            "created_at": created.isoformat(timespec="seconds"),
+            "artefact": MODEL_FILE,
+            "artefact_sha256": artefact_sha,
+            "training_data_sha256": data_sha,
+            "training_data": [
+                {**entry, "rows": sum(1 for r in data.rows if r.file == str(entry["path"]))} for entry in data_files
+            ],
+            "negatives": neg_info,
+            "label_counts": dict(sorted(counts.items())),
+            "category_counts": dict(sorted(category_counts.items())),
+            "classes": classes,
+            "category_classes": [str(c) for c in category_pipeline.classes_] if category_pipeline is not None else [],
+            "columns": {"text": opts.text_column, "label": opts.label_column,
+                        "category": category_column if category_counts else None},
+            "thresholds": thresholds,
+            "targets": {"immediate_recall": opts.target_recall, "human_recall": opts.target_human_recall}
+            if kind == "risk" else {},
+            "cross_validation": {"folds": folds, "summary": cv_metrics["summary"], "per_class": cv_metrics["per_class"]},
+            "evaluation": (
+                {"files": [str(p) for p in opts.eval_paths], "summary": eval_metrics["summary"],
+                 "per_class": eval_metrics["per_class"]}
+                if eval_metrics else None
+            ),
+            "model": {"features": "tfidf word 1-2 + char_wb 2-5 (sublinear tf)", "classifier": "LogisticRegression (newton-cg)",
+                      "C": opts.C, "class_weight": "balanced"},
+            "versions": library_versions(),
+            "git_commit": git_commit(),
+            "warnings": warnings,
+        }
+        (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report = Report(
+            title=f"{kind} model {version}",
+            model_info={k: card[k] for k in ("version", "created_at", "label_counts", "thresholds", "training_data_sha256",
+                                             "git_commit", "versions")}
+            | {"negatives": [f"{s.path}: {s.rows} rows" if s.found else f"{s.path}: not found" for s in negatives.sources]},
+            notes=warnings,
+        )
+        report.sections.append(
+            EvalSection(f"Cross-validation ({folds} folds, out-of-fold predictions)", kind, version, texts,
+                        y.tolist(), oof, classes, cv_metrics, [r.where if r.line else r.file for r in rows])
+        )
+        if eval_metrics is not None:
+            report.sections.append(
+                EvalSection("Evaluation set (model alone, card thresholds)", kind, version, [r.text for r in eval_rows],
+                            [r.label for r in eval_rows], eval_proba, classes, eval_metrics, [r.where for r in eval_rows])
+            )
+        (tmp / REPORT_FILE).write_text(render(report), encoding="utf-8")
+        target = opts.out if opts.out is not None else kind_dir(opts.models_dir, kind) / version
+        if target.exists():
+            target.rmdir()  # empty (checked above)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return TrainResult(model_dir=target, card=card, warnings=warnings)
+

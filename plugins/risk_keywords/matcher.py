@@ -203,6 +203,8 @@ class KeywordMatcher:
                 return None
         outcome = rule.severity
         tag = ""
+        if not now and not past and _ing_in_hit(hit, tokens):
+            now = True  # "throwing things at me", "men fighting": ongoing unless the message says it is over
         if _negated(hit.first, negators, tokens):
             outcome, tag = _apply(rule.severity, rule.if_negated), "negated"
         elif rule.requires_now and not now:
@@ -248,6 +250,20 @@ def _negated(first: int, negators: list[int], tokens: list[Token]) -> bool:
             return False
         i -= 1
         steps += 1
+    return False
+
+
+_PAST_AUX = frozenset({"was", "were", "been", "had", "d"})
+
+
+def _ing_in_hit(hit: Hit, tokens: list[Token]) -> bool:
+    """The matched words include a folded -ing verb ("hitting me") not after was/were/been."""
+    if hit.first > 0 and tokens[hit.first - 1].text in _PAST_AUX:
+        return False
+    for tok in tokens[hit.first: hit.last + 1]:
+        s = tok.surface
+        if s.endswith("ing") and s != tok.text and s not in _NOT_PROGRESSIVE:
+            return True
     return False
 
 

@@ -107,10 +107,19 @@ class TurnResult:
 
 
 class _ConvLock:
+    """A per-conversation lock; the ``with`` statement keeps it alive while held."""
+
     __slots__ = ("lock", "__weakref__")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+
+    def __enter__(self) -> _ConvLock:
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
 
 class ConversationService:
@@ -227,7 +236,7 @@ class ConversationService:
 
         :raises ConversationNotFound: :raises TurnFailed: (the visitor message stays stored)
         """
-        with self._lock(conversation_id).lock:
+        with self._lock(conversation_id):
             conv = self.get(conversation_id)
             visitor: MessageRecord | None = None
             if client_id:
@@ -362,7 +371,7 @@ class ConversationService:
         """
         if role not in ("operator", "system"):
             raise ValueError(f"post_message role must be operator or system, not {role!r}")
-        with self._lock(conversation_id).lock:
+        with self._lock(conversation_id):
             for _attempt in range(_CONFLICT_RETRIES):
                 conv = self.get(conversation_id)
                 now = self._clock()
@@ -399,7 +408,7 @@ class ConversationService:
         :param expected_version: when given, fail with ``StoreConflict`` if the conversation
             changed since the caller read it (e.g. two operators claiming one chat).
         """
-        with self._lock(conversation_id).lock:
+        with self._lock(conversation_id):
             conv = self.get(conversation_id)
             now = self._clock()
             state = change(conv.state)

@@ -151,7 +151,7 @@ def test_live_channel_gets_visitor_bot_and_operator_messages_and_state(make_serv
                                     author="op1", change_state=lambda s: s.replace(status=Status.WITH_OPERATOR))
             got = []
             while len(got) < 5:
-                got.append(await asyncio.wait_for(sub.get(), 2))
+                got.append(await asyncio.wait_for(sub.get(), 10))
             return got
 
     got = asyncio.run(scenario())

@@ -88,6 +88,9 @@ class SQLiteStore:
                 raise StoreError(f"{self.path}: cannot start a transaction ({exc})") from exc
             try:
                 yield self._db
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: write failed ({exc})") from exc
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -44,7 +44,7 @@ _YES = frozenset(
     ie ydw ydy ydyn ydych oes do mae gwnaf gallaf iawn cywir""".split()
 )
 _NO = frozenset(
-    """no n nope nah not never negative na nac naddo nage dim nid ddim""".split()
+    """no n nope nah not never negative nobody noone none nothing neither na nac naddo nage dim nid ddim neb""".split()
 )
 _YES_PHRASES = ("yes please", "it is", "there is", "they are", "that's right", "thats right", "it did", "i am", "i do",
                 "it does", "of course", "still going", "still happening", "happening now", "right now")
@@ -137,10 +137,14 @@ def validate_choice(text: str, options: Sequence[tuple[str, Sequence[str]]]) -> 
         if t == oid.casefold() or any(t == _norm(label) for label in labels):
             return Answer(oid, text)
     # a typed answer that contains exactly one option's label
-    hits = [oid for oid, labels in options if any(_norm(lb) and _norm(lb) in t for lb in labels)]
+    hits = [oid for oid, labels in options if any(_norm(lb) and _contains_words(t, _norm(lb)) for lb in labels)]
     if len(set(hits)) == 1:
         return Answer(hits[0], text)
     return None
+
+
+def _contains_words(text: str, phrase: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text) is not None
 
 
 # --- postcode ------------------------------------------------------------------------------------
@@ -360,6 +364,12 @@ def parse_when(text: str, now: datetime) -> Answer | None:
 #: How the summary shows a stored value for each answer type (language-neutral formats only).
 def display_value(answer_type: str, value: str) -> str:
     """Format a stored value for a summary line without words (so it reads the same in en and cy)."""
+    if answer_type == "phone" and value.isdigit() and value.startswith("0"):
+        if len(value) == 11 and value.startswith("02"):
+            return f"{value[:3]} {value[3:7]} {value[7:]}"
+        if len(value) in (10, 11):
+            return f"{value[:5]} {value[5:]}"
+        return value
     if answer_type == "when":
         try:
             if "T" in value:

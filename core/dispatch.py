@@ -577,9 +577,10 @@ class Dispatcher:
             priority=priority,
         )
         replies: list[Reply] = []
+        queued_at = at.astimezone(timezone.utc).isoformat(timespec="seconds")
         if is_open:
             if state.status is Status.BOT:
-                state = state.replace(status=Status.QUEUED)
+                state = state.replace(status=Status.QUEUED, queued_at=queued_at)
             key = "urgent_handover" if level >= RiskLevel.HIGH else (
                 "human_requested" if "asked_for_human" in reasons else "handover_queued"
             )
@@ -591,7 +592,7 @@ class Dispatcher:
             if not self.settings.has_text(key, lang):
                 key = "handover_closed"
             if behaviour == "wait" and state.status is Status.BOT:
-                state = state.replace(status=Status.QUEUED)
+                state = state.replace(status=Status.QUEUED, queued_at=queued_at)
             replies.append(Reply(self.settings.text(key, lang, queue=name, opens_at=when), kind="handover_closed"))
             if level >= RiskLevel.HIGH:
                 replies.insert(0, Reply(self.settings.text("urgent_handover", lang, queue=name), kind="handover"))

@@ -23,6 +23,7 @@ action                    from                             to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from .errors import SwitchboardError
 from .types import ConversationState, Status
@@ -62,31 +63,38 @@ def _check(action: str, state: ConversationState) -> None:
         raise TransitionError(action, state.status)
 
 
-def queue(state: ConversationState, queue_id: str, reason: str, priority: int = 0) -> Transition:
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def queue(state: ConversationState, queue_id: str, reason: str, priority: int = 0, at: str | None = None) -> Transition:
     _check("queue", state)
     reasons = state.handover_reasons if reason in state.handover_reasons else state.handover_reasons + (reason,)
     return Transition(
         state.replace(status=Status.QUEUED, handover=True, queue=queue_id, handover_reasons=reasons,
-                      priority=max(priority, state.priority)),
+                      priority=max(priority, state.priority), queued_at=at or _now(), operator=None),
         "handover_queued",
     )
 
 
-def claim(state: ConversationState) -> Transition:
+def claim(state: ConversationState, operator: str) -> Transition:
     _check("claim", state)
-    return Transition(state.replace(status=Status.WITH_OPERATOR), "operator_claimed")
+    return Transition(state.replace(status=Status.WITH_OPERATOR, operator=operator), "operator_claimed")
 
 
-def transfer(state: ConversationState, queue_id: str) -> Transition:
+def transfer(state: ConversationState, queue_id: str, at: str | None = None) -> Transition:
     _check("transfer", state)
     if queue_id == state.queue:
         raise TransitionError("transfer", state.status)
-    return Transition(state.replace(status=Status.QUEUED, queue=queue_id), "transferred")
+    return Transition(state.replace(status=Status.QUEUED, queue=queue_id, operator=None, queued_at=at or _now()),
+                      "transferred")
 
 
-def requeue(state: ConversationState) -> Transition:
+def requeue(state: ConversationState, at: str | None = None) -> Transition:
     _check("requeue", state)
-    return Transition(state.replace(status=Status.QUEUED), "requeued")
+    # the chat keeps its place: queued_at is unchanged unless given
+    return Transition(state.replace(status=Status.QUEUED, operator=None, queued_at=at or state.queued_at or _now()),
+                      "requeued")
 
 
 def close(state: ConversationState, outcome: str) -> Transition:

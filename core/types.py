@@ -179,6 +179,8 @@ class ConversationState:
     reference: str | None = None  # reference number given to the visitor
     asked_for_human: bool = False
     frustration: int = 0
+    operator: str | None = None  # username of the operator who has the chat
+    queued_at: str | None = None  # ISO 8601 UTC time the chat joined its current queue
 
     def replace(self, **changes: Any) -> ConversationState:
         return dataclasses.replace(self, **changes)

@@ -57,6 +57,19 @@ class Slots:
         return None
 
 
+# The core's behaviour is tested with the test plugins below; the built-in content plugins
+# (rules, models, journeys) are disabled so these tests do not depend on their data.
+CONTENT_PLUGINS = {"risk_keywords", "risk_ml", "intent_rules", "intent_ml", "slots", "journeys", "guidance"}
+
+
+@pytest.fixture
+def sb_dispatcher(sb_dispatcher):
+    def make(plugins=(), disabled=(), **kw):
+        return sb_dispatcher(plugins=plugins, disabled=set(disabled) | CONTENT_PLUGINS, **kw)
+
+    return make
+
+
 def test_highest_risk_wins_and_reasons_name_plugin_and_rule(sb_dispatcher):
     d = sb_dispatcher(plugins=[("risky", Risky)])
     decision = d.triage("I'm worried, he has a MACHETE")
@@ -319,6 +332,7 @@ def test_register_hooks_feed_contributions_force_last(sb_dispatcher, tmp_path):
         def configure(self, settings, contributions):
             seen.update(contributions)
 
+    (tmp_path / "journeys").mkdir()
     d = sb_dispatcher(plugins=[("force", ForceFiles)])
     assert d.contributions["risk_rules"][-1] == tmp_path / "force_rules.toml"
     assert d.contributions["journeys"][-1] == tmp_path / "journeys"

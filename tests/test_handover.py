@@ -12,13 +12,16 @@ def test_full_path_bot_to_closed():
     t = handover.queue(s, "safeguarding", "risk_high", priority=2)
     assert t.state.status is Status.QUEUED and t.state.queue == "safeguarding" and t.state.priority == 2
     assert t.event == "handover_queued"
-    t = handover.claim(t.state)
-    assert t.state.status is Status.WITH_OPERATOR
-    t = handover.transfer(t.state, "contact_centre")
+    assert t.state.queued_at
+    t = handover.claim(t.state, "op1")
+    assert t.state.status is Status.WITH_OPERATOR and t.state.operator == "op1"
+    t = handover.transfer(t.state, "contact_centre", at="2026-11-27T10:00:00+00:00")
     assert (t.state.status, t.state.queue, t.event) == (Status.QUEUED, "contact_centre", "transferred")
-    t = handover.requeue(handover.claim(t.state).state)
-    assert t.state.status is Status.QUEUED
-    t = handover.close(handover.claim(t.state).state, "advice_given")
+    assert t.state.operator is None and t.state.queued_at == "2026-11-27T10:00:00+00:00"
+    t = handover.requeue(handover.claim(t.state, "op2").state)
+    assert t.state.status is Status.QUEUED and t.state.operator is None
+    assert t.state.queued_at == "2026-11-27T10:00:00+00:00"  # keeps its place in the queue
+    t = handover.close(handover.claim(t.state, "op2").state, "advice_given")
     assert t.state.status is Status.CLOSED and t.state.outcome == "advice_given"
 
 
@@ -40,7 +43,7 @@ def test_priority_never_drops_and_reasons_accumulate():
 def test_disallowed_transitions(action, status):
     s = ConversationState(status=status, queue="q")
     fn = getattr(handover, action)
-    args = {"queue": ("x", "r"), "transfer": ("other",), "close": ("done",)}.get(action, ())
+    args = {"queue": ("x", "r"), "transfer": ("other",), "close": ("done",), "claim": ("op",)}.get(action, ())
     with pytest.raises(TransitionError) as err:
         fn(s, *args)
     assert err.value.code == "invalid_transition"

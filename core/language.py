@@ -11,31 +11,43 @@ import re
 
 _WORD = re.compile(r"[a-zâêîôûŵŷáéíóúàèìòùäëïöüẅÿ']+")
 
+# Welsh function words, verb forms and chat words. Deliberately few nouns that appear in place and
+# street names ("ysgol", "tŷ", "heol", "ffordd", "pont"), so an English visitor typing a Welsh
+# address is not switched to Welsh.
 _WELSH = frozenset(
     """
-    a'r ac am ar bod bore chi chdi cymraeg cymru da diolch dw dwi dydd dyn eich ein ei fy fe fi
+    a'r ac am ar bod bore chi chdi cymraeg dw dwi dydd eich ein ei fy fe fi
     gallu gan gwybod gyda hefyd heddiw helo heddlu hi hwn hwyl i'r mae maen mewn nid nos noswaith
-    oes oedd os pam pan plis prynhawn rhaid rhywun shwmae sut sy sydd syr tŷ wedi wrth yma ydw ydy
-    ydych ym yn yr ysgol ddim eisiau isio moyn car cymydog cymdogion swn sŵn nghar ngharden
-    lladrad dwyn dwyn wedi'i adrodd riportio rhif cyfeirnod trosedd ffôn ffon e-bost ble pryd
+    oes oedd os pam pan plis prynhawn rhaid rhywun shwmae sut sy sydd syr wedi wrth yma ydw ydy
+    ydych ym yn yr ddim eisiau isio moyn cymydog cymdogion swn sŵn nghar ngharden
+    lladrad dwyn wedi'i adrodd riportio rhif cyfeirnod trosedd ffôn ffon e-bost ble pryd
     beth pwy croeso bore'r nawr rwan rŵan cymorth help angen
+    cafodd ddwyn neithiwr ddoe rydw rwy rwyf roedd roeddwn hoffwn wnaeth wnes gwelais gweld cael ges
+    gen nhw fod iawn hefo efo achos eto rhywbeth unrhyw gyda'r mi ni dydw dydy nac naddo ie diolch
+    yw ydi oedden gwneud dweud wedyn rŵan heno fory yfory pethau pobl plant tu allan
     """.split()
 )
 _ENGLISH = frozenset(
     """
     the and is was i my to a of in it on for have has with at this that there he she they we you
     be are not been had his her our your me im i'm its it's just can what when where who how
+    from by about would could should will did does do some someone something no yes please thanks
     """.split()
 )
 # Words that are common in both and must not count.
-_AMBIGUOUS = frozenset({"a", "i", "car", "help", "fe", "ei", "am", "os", "hi", "is", "dyn"})
+_AMBIGUOUS = frozenset({"a", "i", "car", "help", "fe", "ei", "am", "os", "hi", "is", "dyn", "mi", "ni", "pan",
+                        "plant", "tu", "gen", "bod", "sy", "ym"})
+_WELSH_LETTERS = re.compile("[ŵŷ]")
+_SINGLE_WORDS = frozenset({"shwmae", "cymraeg", "noswaith", "ydw", "ydy", "oes", "naddo", "nac",
+                           "rydw", "dwi", "hoffwn", "ble", "pryd", "beth", "sut", "pam"})
 
 
 def detect_language(text: str) -> str | None:
-    words = _WORD.findall(text.casefold())
+    """``"cy"`` or ``"en"`` when the words say so, ``None`` when too short or mixed to tell."""
+    words = _WORD.findall(text.casefold().replace("\u2019", "'"))
     if len(words) < 2:
-        return "cy" if words and words[0] in {"shwmae", "helo", "diolch", "cymraeg", "bore", "noswaith"} - {"helo"} else None
-    cy = sum(1 for w in words if w in _WELSH and w not in _AMBIGUOUS)
+        return "cy" if words and (words[0] in _SINGLE_WORDS or _WELSH_LETTERS.search(words[0])) else None
+    cy = sum(1 for w in words if (w in _WELSH or _WELSH_LETTERS.search(w)) and w not in _AMBIGUOUS)
     en = sum(1 for w in words if w in _ENGLISH and w not in _AMBIGUOUS)
     if cy >= 2 and cy > en:
         return "cy"

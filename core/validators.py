@@ -261,7 +261,7 @@ _MONTH_D = re.compile(r"\b([a-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 _VAGUE = re.compile(
     r"\b(ago|earlier|recently|last (?:week|month|year|weekend|night)|this (?:morning|afternoon|evening|week|month)"
     r"|tonight|today|yesterday|overnight|weekend|weekends|every (?:night|day|evening|weekend)|nightly|daily|weeks?|months?"
-    r"|years?|days?|morning|afternoon|evening|night|midnight|noon|lunchtime|hours?|minutes?|just now|right now|now"
+    r"|years?|days?|mornings?|afternoons?|evenings?|nights?|midnight|noon|lunchtime|hours?|minutes?|just now|right now|now"
     r"|ongoing|still|since|for ages|all the time"
     r"|ddoe|neithiwr|heddiw|heno|bore|prynhawn|nos|noson|wythnos|mis|blwyddyn|nawr|rŵan|rwan|ers)\b"
 )

@@ -361,3 +361,43 @@ def test_first_question_is_welsh_for_a_welsh_visitor(d, intent):
     journey = d.journeys.for_intent(intent)
     step = journey.steps[cy.state.step]
     assert cy.replies[-1].text == step.prompt["cy"] != en.replies[-1].text
+
+
+SCRIPTS = {
+    "anti_social_behaviour": ASB,
+    "neighbourhood_concern": {"what": "Cars stop outside one flat for a few minutes at all hours", "where": "Church Lane",
+                              "when_noticed": "!skip", "people": "!skip", "raised_before": "!no", "contact": "!no_contact"},
+    "information_sharing": {"what": "I know who has been taking bikes from the station", "where": "!skip", "when": "!skip",
+                            "people": "!skip", "vehicle": "!skip", "anonymous": "!anonymous"},
+    "follow_up": {"crime_reference": "12345/23", "reason": "!update"},
+    "crime_report": CRIME,
+    "lost_found_property": {"lost_or_found": "!lost", "item": "black leather wallet", "lost_where": "!skip",
+                            "stolen": "!no", "contact": "!no_contact"},
+    "road_traffic": ROAD,
+    "fraud_scam": FRAUD,
+    "general_enquiry": {"question": "how do I get a copy of a police report", "helped": "!yes"},
+}
+
+
+def _english_texts(journey) -> set[str]:
+    out = set()
+    for step in journey.steps.values():
+        for texts in (step.prompt, step.reprompt or {}):
+            if texts:
+                out.add(texts["en"].split("{")[0].strip())
+        for option in step.options:
+            out.add(option.labels["en"])
+    return {t for t in out if t}
+
+
+@pytest.mark.parametrize("intent", sorted(SCRIPTS))
+def test_every_default_journey_runs_in_welsh(d, intent):
+    dec, steps, replies = run(d, intent, SCRIPTS[intent], language="cy")
+    assert dec.state.outcome in ("summary", "handover", "self_service")
+    english = _english_texts(d.journeys.for_intent(intent))
+    for reply in replies:
+        if reply.kind in ("question", "info", "summary", "handover_notice", "end"):
+            assert not any(reply.text.startswith(en) for en in english), reply.text
+            assert all(o.label not in english for o in reply.options), reply.options
+    if dec.state.outcome == "summary":
+        assert "Eich cyfeirnod yw" in summary_text(dec)

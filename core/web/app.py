@@ -8,13 +8,17 @@ its entry point too).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import os
+import secrets
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -25,7 +29,7 @@ from ..plugin_manager import make_plugin_manager
 from ..service import ConversationService
 from ..store import Store, open_store
 from ..store.pubsub import InProcessPubSub, PubSub
-from . import api, pages
+from . import api, console, pages
 from .errors import EXCEPTION_HANDLERS
 from .openapi import openapi_document
 from .ratelimit import RateLimiter, TokenBucketLimiter
@@ -57,10 +61,14 @@ def create_app(
         app.state.rate_limiter = rate_limiter if rate_limiter is not None else TokenBucketLimiter()
         app.state.service = ConversationService(
             settings=settings, dispatcher=dispatcher, store=the_store, pubsub=app.state.pubsub)
+        pm.register(console.ConsoleObserver(app), name="console")
+        console.seed_demo_accounts(the_store, settings)
+        sweeper = asyncio.create_task(_sweep_forever(app))
         log.info("switchboard ready for force %s", settings.force_id)
         try:
             yield
         finally:
+            sweeper.cancel()
             if store is None:
                 the_store.close()
 
@@ -80,13 +88,43 @@ def create_app(
         Route("/api/v1/conversations/{id}", api.get_conversation, methods=["GET"]),
         Route("/api/v1/conversations/{id}/messages", api.post_message, methods=["POST"]),
         Route("/api/v1/conversations/{id}/events", api.conversation_events, methods=["GET"]),
+        *console.ROUTES,
     ]
     middleware = [
+        Middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="sb_console",
+                   path="/console", same_site="strict", https_only=False,
+                   max_age=int(float(settings.section("console").get("session_hours", 10)) * 3600)),
         Middleware(SecurityHeadersMiddleware),
         Middleware(SiteCORSMiddleware, origins=site_origins),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                      exception_handlers=dict(EXCEPTION_HANDLERS))  # type: ignore[arg-type]
+
+
+def session_secret(settings: Settings) -> str:
+    """``SWITCHBOARD_SECRET_KEY``, or a random key kept in ``<data_dir>/secret_key`` (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key)
+        return key
+
+
+async def _sweep_forever(app: Starlette, every: float = 30.0) -> None:
+    """Requeue chats whose operator stopped responding (see ``console.sweep_timeouts``)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(console.sweep_timeouts, app)
+        except Exception:  # noqa: BLE001 - keep sweeping
+            log.exception("operator timeout sweep failed")
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -152,15 +152,27 @@ def test_accessibility_audit_has_no_serious_or_critical_violations(browser, live
                if v["impact"] in ("serious", "critical")]
         assert bad == []
         assert len(results["passes"]) > 10  # the audit really ran
+        _all_controls_in_view(page, 1280, 800)
         # reflow: at 320 CSS px (1280 px at 400% zoom) nothing scrolls sideways
         page.set_viewport_size({"width": 320, "height": 640})
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
         box = page.locator("#sbw-panel").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 320
-        assert page.get_by_role("button", name="Send", exact=True).is_visible()
-        assert page.get_by_role("button", name="Quick exit").is_visible()
+        _all_controls_in_view(page, 320, 640)
     finally:
         ctx.close()
+
+
+def _all_controls_in_view(page: Any, width: int, height: int) -> None:
+    """The text box, Send, Talk to a person, Quick exit and the 999 line are on screen without
+    scrolling the page (quick replies scroll inside the panel instead of pushing them out)."""
+    for locator in (page.get_by_role("textbox", name="Message"), page.get_by_role("button", name="Send", exact=True),
+                    page.get_by_role("button", name="Talk to a person"), page.get_by_role("button", name="Quick exit"),
+                    page.locator(".sbw-emergency")):
+        box = locator.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["y"] >= 0, box
+        assert box["x"] + box["width"] <= width + 0.5 and box["y"] + box["height"] <= height + 0.5, box
 
 
 def test_script_and_html_in_messages_are_shown_as_text(page, live_server):

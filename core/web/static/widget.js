@@ -139,8 +139,9 @@
   header.appendChild(title);
   header.appendChild(minimise);
 
+  var scroller = el("div", { "class": "sbw-scroll", role: "region", "aria-label": t("log"), tabindex: "0" });
   var log = el("div", { "class": "sbw-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-    "aria-label": t("log"), tabindex: "0" });
+    "aria-label": t("log") });
   var list = el("ol", { "class": "sbw-list" });
   log.appendChild(list);
   var options = el("div", { "class": "sbw-options", role: "group", "aria-label": t("replies") });
@@ -158,8 +159,9 @@
   var human = el("button", { type: "button", "class": "sbw-button sbw-secondary sbw-human" }, t("human"));
 
   panel.appendChild(header);
-  panel.appendChild(log);
-  panel.appendChild(options);
+  scroller.appendChild(log);
+  scroller.appendChild(options);
+  panel.appendChild(scroller);
   panel.appendChild(status);
   panel.appendChild(form);
   panel.appendChild(human);
@@ -194,7 +196,7 @@
     return li;
   }
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  function scrollDown() { scroller.scrollTop = scroller.scrollHeight; }
 
   function addMessage(m) {
     if (m.client_id) {
@@ -250,6 +252,7 @@
     title.textContent = t("title");
     minimise.textContent = t("minimise");
     log.setAttribute("aria-label", t("log"));
+    scroller.setAttribute("aria-label", t("log"));
     options.setAttribute("aria-label", t("replies"));
     label.textContent = t("message");
     send.textContent = t("send");

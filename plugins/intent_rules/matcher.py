@@ -74,11 +74,16 @@ class RuleMatcher:
                         f"force.{rule.force_patterns} is not a list of regular expressions in the config",
                     )
                 patterns.extend(configured)
+            if not patterns:
+                continue
             for pattern in patterns:
                 try:
-                    self._regexes.append((idx, re.compile(pattern, re.IGNORECASE)))
+                    re.compile(pattern)
                 except re.error as exc:
                     raise DataError(f"{rule.origin}.force_patterns", f"invalid pattern {pattern!r}: {exc}") from None
+            # one compiled alternation per rule: one search per rule, not per pattern
+            combined = "|".join(f"(?:{p})" for p in patterns)
+            self._regexes.append((idx, re.compile(combined, re.IGNORECASE)))
 
     def fired(self, text: str) -> dict[int, str]:
         """Indices of the rules that fire on ``text`` (already normalised), with the matched text."""

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigError
+from .staff import console_problems
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_CONFIG = PACKAGE_DIR / "forces" / "demo" / "force.toml"
@@ -349,6 +350,14 @@ def _validate_core(raw: dict[str, Any], path: Path | None) -> None:
         for key in REQUIRED_TEXTS:
             if not isinstance(table.get(key), str) or not table[key].strip():
                 raise ConfigError(path, f"texts.{lang}.{key}", "required text is missing or empty")
+
+    console = raw.setdefault("console", {})
+    if not isinstance(console, dict):
+        raise ConfigError(path, "console", "must be a table")
+    queue_ids = set(raw.get("queues", {}) or {})
+    for problem in console_problems(console, queue_ids):
+        key, _, what = problem.partition(": ")
+        raise ConfigError(path, key, what)
 
     plugins = raw.setdefault("plugins", {})
     if not isinstance(plugins, dict):

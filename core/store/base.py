@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from ..errors import SwitchboardError
+from ..staff import AuditRecord, OperatorRecord
 from ..types import ConversationState, Event, HealthReport
 
 
@@ -203,3 +204,19 @@ class Store(Protocol):
         after_id: int = 0, limit: int = 1000,
     ) -> list[StoredEvent]:
         """Events in id order, optionally for one conversation or of one type."""
+
+    # -- staff and audit (the operator console) ---------------------------------------------------
+    def upsert_operator(self, *, force: str, operator: OperatorRecord) -> None:
+        """Create or update a staff account."""
+
+    def get_operator(self, *, force: str, username: str) -> OperatorRecord | None:
+        """A staff account, or ``None``."""
+
+    def add_audit(self, *, force: str, record: AuditRecord) -> int:
+        """Append an access-log entry (who, what, which conversation, when, why); return its id."""
+
+    def list_audit(
+        self, *, force: str, conversation_id: str | None = None, actor: str | None = None,
+        after_id: int = 0, limit: int = 200,
+    ) -> list[AuditRecord]:
+        """Access-log entries in id order, optionally for one conversation or one actor."""

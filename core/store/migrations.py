@@ -87,4 +87,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX events_type ON events (force_id, type, at);
         """,
     ),
+    Migration(
+        2,
+        "operators and the access audit log (DPA 2018 s.62)",
+        """
+        CREATE TABLE operators (
+            force_id      TEXT    NOT NULL,
+            username      TEXT    NOT NULL,
+            name          TEXT    NOT NULL,
+            role          TEXT    NOT NULL,
+            queues_json   TEXT    NOT NULL DEFAULT '[]',
+            password_hash TEXT    NOT NULL,
+            active        INTEGER NOT NULL DEFAULT 1,
+            updated_at    TEXT    NOT NULL,
+            PRIMARY KEY (force_id, username)
+        );
+
+        CREATE TABLE audit_log (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            force_id        TEXT    NOT NULL,
+            at              TEXT    NOT NULL,
+            actor           TEXT    NOT NULL,
+            action          TEXT    NOT NULL,
+            conversation_id TEXT,
+            reason          TEXT    NOT NULL DEFAULT '',
+            detail_json     TEXT    NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_conversation ON audit_log (force_id, conversation_id, id);
+        CREATE INDEX audit_actor ON audit_log (force_id, actor, id);
+        """,
+    ),
 )

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ..staff import AuditRecord, OperatorRecord
 from ..types import ConversationState, Event, HealthReport
 from .base import (
     ConversationRecord,
@@ -310,6 +311,58 @@ class SQLiteStore:
             for r in self._query(sql, params)
         ]
 
+
+    # -- staff and audit ------------------------------------------------------------------------
+    def upsert_operator(self, *, force: str, operator: OperatorRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO operators (force_id, username, name, role, queues_json, password_hash, active, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,datetime('now')) ON CONFLICT (force_id, username) DO UPDATE SET"
+                " name = excluded.name, role = excluded.role, queues_json = excluded.queues_json,"
+                " password_hash = excluded.password_hash, active = excluded.active, updated_at = excluded.updated_at",
+                (force, operator.username, operator.name, operator.role, _json(list(operator.queues)),
+                 operator.password_hash, int(operator.active)),
+            )
+
+    def get_operator(self, *, force: str, username: str) -> OperatorRecord | None:
+        rows = self._query("SELECT * FROM operators WHERE force_id = ? AND username = ?", (force, username))
+        if not rows:
+            return None
+        r = rows[0]
+        return OperatorRecord(force=r["force_id"], username=r["username"], name=r["name"], role=r["role"],
+                              queues=tuple(json.loads(r["queues_json"])), password_hash=r["password_hash"],
+                              active=bool(r["active"]))
+
+    def add_audit(self, *, force: str, record: AuditRecord) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO audit_log (force_id, at, actor, action, conversation_id, reason, detail_json)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (force, _ts(record.at), record.actor, record.action, record.conversation_id, record.reason,
+                 _json(dict(record.detail))),
+            )
+            return int(cur.lastrowid or 0)
+
+    def list_audit(
+        self, *, force: str, conversation_id: str | None = None, actor: str | None = None,
+        after_id: int = 0, limit: int = 200,
+    ) -> list[AuditRecord]:
+        sql = "SELECT * FROM audit_log WHERE force_id = ? AND id > ?"
+        params: list[Any] = [force, int(after_id)]
+        if conversation_id is not None:
+            sql += " AND conversation_id = ?"
+            params.append(conversation_id)
+        if actor is not None:
+            sql += " AND actor = ?"
+            params.append(actor)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(int(limit))
+        return [
+            AuditRecord(force=r["force_id"], at=_dt(r["at"]), actor=r["actor"], action=r["action"],
+                        conversation_id=r["conversation_id"], reason=r["reason"],
+                        detail=json.loads(r["detail_json"]), id=r["id"])
+            for r in self._query(sql, params)
+        ]
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

@@ -220,13 +220,16 @@ def test_extra_rules_override_and_disable(tmp_path: Path, sb_settings) -> None:
 # -- end to end --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("intent", sorted(CLEAR))
-def test_dispatcher_ranks_rule_intent_first(sb_dispatcher, intent: str) -> None:
-    d = sb_dispatcher()
-    result = d.categorise_intent(message=d.make_message(CLEAR[intent]))
-    assert result.intent == intent
-    assert result.candidates[0].plugin == "intent_rules"
-    assert not result.clarify
+def test_dispatcher_ranks_rule_intent_first(sb_dispatcher) -> None:
+    d = sb_dispatcher()  # every built-in plugin, as deployed (one build: it is the slow part)
+    wrong = {}
+    for intent, text in CLEAR.items():
+        result = d.categorise_intent(message=d.make_message(text))
+        if result.intent != intent or result.clarify or result.candidates[0].plugin != "intent_rules":
+            wrong[intent] = (result.intent, result.clarify, result.candidates[0].plugin if result.candidates else None)
+    assert wrong == {}
+    ambiguous = d.categorise_intent(message=d.make_message("lost my phone, think someone might have stolen it"))
+    assert all(c.plugin != "intent_rules" for c in ambiguous.candidates)
 
 
 def test_bad_extra_rule_file_stops_start_up_naming_it(tmp_path: Path, sb_dispatcher, sb_settings) -> None:

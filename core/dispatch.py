@@ -85,6 +85,7 @@ class Dispatcher:
         #: paths contributed through the ``register_…`` hooks (built-ins first, force plugins last)
         self.contributions: dict[str, list[Any]] = {
             "risk_rules": self._register_paths("register_risk_rules"),
+            "intent_rules": self._register_paths("register_intent_rules"),
             "journeys": self._register_paths("register_journeys"),
         }
         if configure:

@@ -66,7 +66,8 @@ def configure(settings: Settings, contributions: Mapping[str, list[Path]]) -> No
     :param settings: the validated deployment settings; a plugin's own options are
         ``settings.plugin_options("<plugin name>")``.
     :param contributions: what every plugin answered to the ``register_…`` hooks, gathered
-        before ``configure`` runs: ``{"risk_rules": [paths…], "journeys": [paths…]}`` (force
+        before ``configure`` runs: ``{"risk_rules": [...], "intent_rules": [...],
+        "journeys": [...]}`` (lists of paths; force
         plugins' paths last, so they override built-in files with the same ids).
     :returns: ignored.
 
@@ -151,6 +152,18 @@ def register_risk_rules() -> list[Path] | None:
     """Contribute keyword-rule files (TOML) or folders of them to the keyword risk plugin.
 
     :returns: paths, or ``None``.
+
+    Collect-all.
+
+    versionadded: 0.1
+    """
+
+
+@hookspec
+def register_intent_rules() -> list[Path] | None:
+    """Contribute intent-rule files (TOML) or folders of them to the intent rules plugin.
+
+    :returns: paths, or ``None``. A force rule with the same id as a built-in one replaces it.
 
     Collect-all.
 

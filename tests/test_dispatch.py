@@ -329,6 +329,10 @@ def test_register_hooks_feed_contributions_force_last(sb_dispatcher, tmp_path):
             return [tmp_path / "journeys"]
 
         @hookimpl
+        def register_intent_rules(self):
+            return [tmp_path / "intent_rules.toml"]
+
+        @hookimpl
         def configure(self, settings, contributions):
             seen.update(contributions)
 
@@ -336,6 +340,7 @@ def test_register_hooks_feed_contributions_force_last(sb_dispatcher, tmp_path):
     d = sb_dispatcher(plugins=[("force", ForceFiles)])
     assert d.contributions["risk_rules"][-1] == tmp_path / "force_rules.toml"
     assert d.contributions["journeys"][-1] == tmp_path / "journeys"
+    assert d.contributions["intent_rules"][-1] == tmp_path / "intent_rules.toml"
     assert seen["risk_rules"][-1] == Path(tmp_path / "force_rules.toml")
 
 

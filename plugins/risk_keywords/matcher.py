@@ -32,7 +32,7 @@ import ahocorasick
 
 from switchboard.types import RiskLevel, RiskSignal
 
-from .normalise import BOUNDARY, Lexicon, Token, canonical_phrase, tokenise
+from .normalise import BOUNDARY, END, START, SURFACE, TEXT, Lexicon, Token, canonical_phrase, tokenise
 from .rules_io import Idiom, Rule
 
 _RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR = range(8)
@@ -49,7 +49,8 @@ _NOT_PROGRESSIVE = frozenset({
 _NEG_FILLER = frozenset({
     "a", "an", "the", "any", "one", "was", "were", "is", "are", "been", "being", "be", "has", "have",
     "had", "got", "get", "do", "does", "did", "seriously", "badly", "actually", "really",
-    "anyone", "anybody", "someone", "real", "immediate", "to", "of", "weapon",
+    "anyone", "anybody", "someone", "real", "immediate", "to", "of", "weapon", "going", "want", "planning",
+    "trying", "try", "intend", "intending",
 })
 _NEG_LOOKBACK = 4
 _TAGS = {"negated": "negated", "past": "clearly past", "question": "question or hypothetical",
@@ -133,14 +134,14 @@ class KeywordMatcher:
         tokens = tokenise(text, self.lexicon)
         if not tokens:
             return []
-        joined = " " + " ".join(t.text for t in tokens) + " "
+        joined = " " + " ".join([t[TEXT] for t in tokens]) + " "
         found = list(self._automaton.iter(joined))
         if not found:
             return []
         ends: list[int] = []
         pos = 0
         for t in tokens:
-            pos += 1 + len(t.text)
+            pos += 1 + len(t[TEXT])
             ends.append(pos)
         hits: list[Hit] = []
         idiom_spans: list[tuple[int, int, tuple[str, ...]]] = []
@@ -219,7 +220,7 @@ class KeywordMatcher:
             return None
         level = _LEVEL[outcome]
         reason = rule.reason if outcome == rule.severity or not tag else f"{rule.reason} ({_TAGS[tag]})"
-        start, end = tokens[hit.first].start, tokens[hit.last].end
+        start, end = tokens[hit.first][START], tokens[hit.last][END]
         return RiskSignal(
             level=level, category=rule.category, reason=reason, rule_id=rule.id,
             matched_text=text[start:end] or None,
@@ -245,7 +246,7 @@ def _negated(first: int, negators: list[int], tokens: list[Token]) -> bool:
     while i >= 0 and steps < _NEG_LOOKBACK:
         if i in negators:
             return True
-        word = tokens[i].text
+        word = tokens[i][TEXT]
         if word == BOUNDARY or word not in _NEG_FILLER:
             return False
         i -= 1
@@ -258,11 +259,11 @@ _PAST_AUX = frozenset({"was", "were", "been", "had", "d"})
 
 def _ing_in_hit(hit: Hit, tokens: list[Token]) -> bool:
     """The matched words include a folded -ing verb ("hitting me") not after was/were/been."""
-    if hit.first > 0 and tokens[hit.first - 1].text in _PAST_AUX:
+    if hit.first > 0 and tokens[hit.first - 1][TEXT] in _PAST_AUX:
         return False
     for tok in tokens[hit.first: hit.last + 1]:
-        s = tok.surface
-        if s.endswith("ing") and s != tok.text and s not in _NOT_PROGRESSIVE:
+        s = tok[SURFACE]
+        if s.endswith("ing") and s != tok[TEXT] and s not in _NOT_PROGRESSIVE:
             return True
     return False
 
@@ -270,13 +271,13 @@ def _ing_in_hit(hit: Hit, tokens: list[Token]) -> bool:
 def _progressive(tokens: list[Token]) -> bool:
     """A present progressive ("he is kicking", "they're trying") reads as happening now."""
     for i in range(len(tokens) - 1):
-        if tokens[i].text in _BE:
+        if tokens[i][TEXT] in _BE:
             for j in (i + 1, i + 2):
                 if j >= len(tokens):
                     break
-                s = tokens[j].surface
+                s = tokens[j][SURFACE]
                 if s.endswith("ing") and len(s) >= 5 and s not in _NOT_PROGRESSIVE:
                     return True
-                if tokens[j].text not in ("still", "now", "currently", "literally", "actually", "being"):
+                if tokens[j][TEXT] not in ("still", "now", "currently", "literally", "actually", "being"):
                     break
     return False

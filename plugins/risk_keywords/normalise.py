@@ -50,14 +50,11 @@ _SUFFIXES = (("n't", ("not",)), ("'re", ("are",)), ("'ll", ("will",)), ("'ve", (
 _LEET = str.maketrans({"1": "i", "3": "e", "4": "a", "0": "o", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"})
 
 
-@dataclass(frozen=True)
-class Token:
-    """One canonical token and the span (in the original text) of the visitor token behind it."""
-
-    text: str
-    start: int
-    end: int
-    surface: str  # the folded visitor token (before text-speak and lemma folding)
+#: A canonical token: ``(text, start, end, surface)``; ``start``/``end`` index the visitor's text
+#: and ``surface`` is the folded visitor word it came from. Plain tuples keep tokenising cheap.
+Token = tuple[str, int, int, str]
+TEXT, START, END, SURFACE = range(4)
+_CACHE_LIMIT = 50_000
 
 
 @dataclass
@@ -68,6 +65,21 @@ class Lexicon:
     lemma: dict[str, str] = field(default_factory=dict)
     cues: dict[str, list[str]] = field(default_factory=dict)
     vocabulary: set[str] = field(default_factory=set)
+    #: folded word -> canonical tokens (filled as messages are read; cleared when tables change)
+    cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def expand(self, word: str) -> tuple[str, ...]:
+        """Canonical tokens for one folded word token as the tokeniser found it."""
+        first = word[0]
+        if first in _CLAUSE:
+            return (BOUNDARY,)
+        if first == "&":
+            return ("and",)
+        out: list[str] = []
+        for part in _split_contraction(word) if "'" in word else (word,):
+            for tok in self.canonical_word(part):
+                out.extend(tok.split()) if " " in tok else out.append(tok)
+        return tuple(out)
 
     def canonical_word(self, word: str) -> tuple[str, ...]:
         """Canonical tokens for one folded word (after contraction expansion)."""
@@ -90,6 +102,7 @@ class Lexicon:
         Only words of seven letters or more, and never a variant that is itself a known word,
         so "shooting" accepts "shootin" and "shootnig" but nothing collides with real vocabulary.
         """
+        self.cache.clear()
         known = self.vocabulary | set(self.replace) | set(self.lemma)
         for word in sorted(words):
             if len(word) < 7 or not word.isalpha():
@@ -136,33 +149,29 @@ def tokenise(text: str, lexicon: Lexicon) -> list[Token]:
     folded, index = _fold_with_map(text)
     tokens: list[Token] = []
     append = tokens.append
-    canonical = lexicon.canonical_word
+    cache = lexicon.cache
     for m in _TOKEN.finditer(folded):
         word = m.group()
+        canon = cache.get(word)
+        if canon is None:
+            canon = lexicon.expand(word)
+            if len(cache) < _CACHE_LIMIT:
+                cache[word] = canon
         s, e = m.span()
         if index is not None:
             s, e = index[s], index[e - 1] + 1
-        first = word[0]
-        if first in _CLAUSE:
-            if tokens and tokens[-1].text != BOUNDARY:
-                append(Token(BOUNDARY, s, e, word))
+        if canon[0] == BOUNDARY:
+            if tokens and tokens[-1][0] != BOUNDARY:
+                append((BOUNDARY, s, e, word))
             continue
-        if first == "&":
-            append(Token("and", s, e, word))
-            continue
-        for part in _split_contraction(word) if "'" in word else (word,):
-            for tok in canonical(part):
-                if " " in tok:
-                    for sub in tok.split():
-                        append(Token(sub, s, e, word))
-                else:
-                    append(Token(tok, s, e, word))
+        for tok in canon:
+            append((tok, s, e, word))
     return tokens
 
 
 def canonical_phrase(phrase: str, lexicon: Lexicon) -> str:
     """The canonical, space-joined form of a rule phrase (empty when nothing is left)."""
-    return " ".join(t.text for t in tokenise(phrase, lexicon) if t.text != BOUNDARY)
+    return " ".join(t[TEXT] for t in tokenise(phrase, lexicon) if t[TEXT] != BOUNDARY)
 
 
 # --- loading the lexicon -----------------------------------------------------------------------

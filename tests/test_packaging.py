@@ -50,3 +50,33 @@ def test_entry_points_name_importable_plugins():
         name, target = (x.strip() for x in line.split("="))
         module, attr = target.split(":")
         assert hasattr(importlib.import_module(module), attr), line
+
+
+def test_every_data_file_is_package_data():
+    """Non-Python files the code reads at run time must ship in a wheel, not only in a checkout."""
+    import fnmatch
+
+    cfg = _setup_cfg()
+    patterns = {
+        pkg: [p.strip() for p in value.replace("\n", ",").split(",") if p.strip()]
+        for pkg, value in cfg["options.package_data"].items()
+    }
+    package_dirs = {}
+    for top, dotted in MAPPING.items():
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top)
+            package_dirs[".".join([dotted, *rel.parts]) if rel.parts else dotted] = init.parent
+    missing = []
+    for top in MAPPING:
+        for path in (ROOT / top).rglob("*"):
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            if "authoring" in path.parts or "node_modules" in path.parts:
+                continue  # authoring notes are not read at run time
+            # the closest enclosing package owns the file
+            owner = max((pkg for pkg, d in package_dirs.items() if d in path.parents),
+                        key=lambda pkg: len(package_dirs[pkg].parts))
+            rel = path.relative_to(package_dirs[owner]).as_posix()
+            if not any(fnmatch.fnmatch(rel, pat) and rel.count("/") == pat.count("/") for pat in patterns.get(owner, [])):
+                missing.append(f"{owner}: {rel}")
+    assert not missing, "add to setup.cfg [options.package_data]: " + ", ".join(missing[:10])

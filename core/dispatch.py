@@ -525,7 +525,16 @@ class Dispatcher:
         return find
 
     def _greeting(self, lang: str) -> Reply:
-        return Reply(self.settings.text("greeting", lang), kind="greeting", options=self._intent_options(lang))
+        options = self._intent_options(lang) + self._language_options(lang)
+        return Reply(self.settings.text("greeting", lang), kind="greeting", options=options)
+
+    def _language_options(self, lang: str) -> tuple[Option, ...]:
+        """A button to switch language (Welsh forces: "Cymraeg" on the English greeting)."""
+        out = []
+        for other in self.settings.languages:
+            if other != lang and self.settings.has_text("language_option", other):
+                out.append(Option(CHOICE_LANG_PREFIX + other, self.settings.text("language_option", other)))
+        return tuple(out)
 
     def _clarify(self, lang: str) -> Reply:
         return Reply(self.settings.text("clarify", lang), kind="clarify", options=self._intent_options(lang))

@@ -371,3 +371,16 @@ def test_find_guidance_merges_by_score_and_contains_failures(sb_dispatcher):
     assert [p.doc_id for p in found] == ["asb", "noise"]
     assert found[0].plugin == "b"
     assert errors == ["broken.find_guidance: OSError"]
+
+
+def test_welsh_greeting_choice_and_detection(sb_dispatcher):
+    d = sb_dispatcher()
+    greeting = d.greeting("en")[0]
+    assert ("lang:cy", "Cymraeg") in [(o.id, o.label) for o in greeting.options]
+    chose = d.dispatch(d.make_message("", choice="lang:cy"))
+    assert chose.state.language == "cy"
+    assert chose.replies[-1].text.startswith("Helo")
+    assert ("lang:en", "English") in [(o.id, o.label) for o in chose.replies[-1].options]
+    wrote = d.triage("Helo, mae sŵn uchel gan fy nghymdogion bob nos")
+    assert wrote.language == "cy" and wrote.state.language == "cy"
+    assert all("Sorry" not in r.text for r in wrote.replies)

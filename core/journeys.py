@@ -23,8 +23,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from .errors import DataError
 from .types import Citation, ConversationState, GuidancePassage, Message, Option, Reply, Slot
@@ -43,6 +45,8 @@ _MAX_TRANSITIONS = 64
 # Reference codes avoid characters that are easy to misread (0/O, 1/I/L).
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _REF_LENGTH = 6
+#: Slots kept when a later journey starts in the same conversation.
+_CARRY_OVER = frozenset({"phone", "email"})
 _SIGNPOST = re.compile(r"\{signposts\.([a-z0-9_]+)\}")
 
 
@@ -131,6 +135,11 @@ class JourneyBook:
         if journey is None:
             return StepResult((), state.replace(outcome="handover"), handover="no_journey")
         known = dict(state.slots)
+        if state.journey:
+            # A second journey in the same chat is about something new: only the visitor's contact
+            # details carry over, plus what this message says.
+            known = {k: val for k, val in known.items() if k in _CARRY_OVER}
+            known.update({name: slot.value for name, slot in slots.items()})
         for name, slot in slots.items():
             known.setdefault(name, slot.value)
         prefill = self._prefill_text(message)
@@ -215,15 +224,9 @@ class JourneyBook:
         if kind == "crime_reference":
             return v.validate_crime_reference(text, self._crime_patterns)
         if kind == "when":
-            now = message.received_at
-            if now is None:
-                from datetime import datetime
-
-                now = datetime.now()
-            tz = getattr(self.settings, "timezone", None) if self.settings is not None else None
-            if tz and now.tzinfo is not None:
-                from zoneinfo import ZoneInfo
-
+            now = message.received_at or datetime.now(timezone.utc)
+            tz = self.settings.timezone if self.settings is not None else "Europe/London"
+            if now.tzinfo is not None:
                 now = now.astimezone(ZoneInfo(tz))
             return v.parse_when(text, now.replace(tzinfo=None))
         validator = v.simple_validator(kind)
@@ -320,7 +323,7 @@ class _Run:
 
     def _guidance(self, step: Step) -> str | None:
         if step.query_slot:
-            query = f"{step.query} {self.state.slots.get(step.query_slot, '')}"
+            query = f"{step.query} {self.state.slots.get(step.query_slot, '')}".strip()
         elif step.query:
             query = step.query
         else:

@@ -322,10 +322,11 @@ class _Run:
                           handover=handover)
 
     def _guidance(self, step: Step) -> str | None:
+        fixed = (step.query.get(self.lang) or step.query.get("en", "")) if step.query else ""
         if step.query_slot:
-            query = f"{step.query} {self.state.slots.get(step.query_slot, '')}".strip()
-        elif step.query:
-            query = step.query
+            query = f"{fixed} {self.state.slots.get(step.query_slot, '')}".strip()
+        elif fixed:
+            query = fixed
         else:
             query = self.message.text or ""
         passages = self.guidance(query, self.lang, self.journey.intent) if query.strip() else []
@@ -460,7 +461,7 @@ class Step:
     reason: str | None = None
     no_answer: str | None = None
     query_slot: str | None = None
-    query: str = ""
+    query: Mapping[str, str] | None = None
     fields: tuple[str, ...] = ()
 
     def next_for(self, answer: str | None, slots: Mapping[str, str]) -> str | None:
@@ -717,9 +718,14 @@ class _FileChecker:
                         raise self.fail(f"{where}: {key}", "must be a slot name")
                     kw[key] = raw[key]
             if "query" in raw:
-                if not isinstance(raw["query"], str) or not raw["query"].strip():
-                    raise self.fail(f"{where}: query", "must be a non-empty string (search words, not shown)")
-                kw["query"] = raw["query"]
+                query = raw["query"]
+                if isinstance(query, str) and query.strip():
+                    kw["query"] = {lang: query for lang in self.languages}
+                elif isinstance(query, dict):
+                    kw["query"] = self.texts(query, f"{where}: query")
+                else:
+                    raise self.fail(f"{where}: query", "search words (not shown): a string, or one per "
+                                    "language {en = \"...\", cy = \"...\"}")
             if "no_answer" in raw:
                 kw["no_answer"] = target("no_answer", raw["no_answer"])
         if stype == "ask":

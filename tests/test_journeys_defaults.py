@@ -34,7 +34,7 @@ class FakeGuidance:
     def find_guidance(self, query, language, intent, limit):
         q = query.casefold()
         for key, (doc, title, text) in self.DOCS.items():
-            if key in q:
+            if key in q or (key == "lost" and "coll" in q) or (key == "found" and "dod o hyd" in q) or (key == "parking" and "parcio" in q):
                 return [GuidancePassage(doc, title, text, f"https://example.police.uk/{doc}", "Contact Mgmt",
                                         "2027-06-01", 0.9)]
         return []
@@ -401,3 +401,26 @@ def test_every_default_journey_runs_in_welsh(d, intent):
             assert all(o.label not in english for o in reply.options), reply.options
     if dec.state.outcome == "summary":
         assert "Eich cyfeirnod yw" in summary_text(dec)
+
+
+def test_guidance_search_words_are_per_language(d):
+    seen = []
+    original = d._guidance_finder
+
+    def spy(errors):
+        find = original(errors)
+
+        def wrapped(query, language, intent):
+            seen.append((query, language))
+            return find(query, language, intent)
+
+        return wrapped
+
+    d._guidance_finder = spy
+    try:
+        run(d, "lost_found_property", SCRIPTS["lost_found_property"], language="cy")
+        run(d, "lost_found_property", SCRIPTS["lost_found_property"])
+    finally:
+        d._guidance_finder = original
+    assert ("eiddo coll beth i'w wneud", "cy") in seen
+    assert ("lost property what to do", "en") in seen

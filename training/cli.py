@@ -31,6 +31,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--no-eval", action="store_true", help="skip the project's evaluation set")
     p.add_argument("--target-recall", type=float, default=0.98, help="immediate recall the threshold must reach on CV")
     p.add_argument("--target-human-recall", type=float, default=0.95, help="recall of high-or-above on CV")
+    p.add_argument("--max-false-diversion", type=float, default=0.03,
+                   help="the immediate threshold never flags more than this share of non-emergencies on CV")
     p.add_argument("--negatives", action="append", metavar="PATH", default=None,
                    help="public negatives (Davidson labeled_data.csv, CLINC150 data_full.json)")
     p.add_argument("--folds", type=int, default=5)
@@ -133,6 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             eval_paths=eval_paths,
             target_recall=args.target_recall,
             target_human_recall=args.target_human_recall,
+            max_false_diversion=args.max_false_diversion,
             negatives=[Path(p) for p in (args.negatives or [])],
             folds=args.folds,
             progress=_progress(args),
@@ -153,6 +156,7 @@ def _print_card(card: dict[str, Any], folder: Path) -> None:
     print(f"  labels:      {', '.join(f'{k} {v}' for k, v in card['label_counts'].items())}")
     if card["thresholds"]:
         print(f"  thresholds:  {', '.join(f'{k} {v:.3f}' for k, v in card['thresholds'].items())}")
+        print(f"  policy:      {card.get('threshold_policy', '')}")
     keys = ("emergency_recall", "false_diversion", "human_recall", "accuracy") if card["kind"] == "risk" else ("accuracy", "macro_f1")
     print(f"  CV ({card['cross_validation']['folds']} folds): " + ", ".join(f"{k} {cv[k]:.3f}" for k in keys))
     if card.get("evaluation"):

@@ -54,6 +54,15 @@ def choose_threshold(scores: np.ndarray, positive: np.ndarray, target_recall: fl
     return float(pos[min(k, len(pos)) - 1])
 
 
+def budget_threshold(scores: np.ndarray, negative: np.ndarray, max_rate: float) -> float:
+    """The lowest threshold at which at most ``max_rate`` of the negatives score at or above it."""
+    neg = np.sort(scores[negative])[::-1]
+    k = int(math.floor(max_rate * len(neg) + 1e-9))
+    if k >= len(neg):
+        return 0.0
+    return float(np.nextafter(neg[k], np.inf))
+
+
 def predictions(kind: str, proba: np.ndarray, classes: Sequence[str], thresholds: Mapping[str, float]) -> list[str]:
     if kind == "risk":
         return risk_predictions(proba, classes, thresholds)

@@ -54,6 +54,7 @@ class TrainOptions:
     eval_paths: Sequence[Path] = ()
     target_recall: float = 0.98
     target_human_recall: float = 0.95
+    max_false_diversion: float = 0.03
     negatives: Sequence[Path] = ()
     folds: int = 5
     progress: bool = False
@@ -154,10 +155,20 @@ def _train(opts: TrainOptions) -> TrainResult:
             oof[test_idx, classes.index(c)] = proba[:, j]
 
     thresholds: dict[str, float] = {}
+    threshold_policy = ""
     if kind == "risk":
         if "immediate" in classes:
-            thresholds["immediate"] = round(
-                M.choose_threshold(M.cumulative_scores(oof, classes, "immediate"), y == "immediate", opts.target_recall), 6
+            # Reach the recall target, but never flag more than the false-diversion budget of
+            # non-emergencies on CV: the keyword rules are the other safety layer, and the gate
+            # judges the two together.
+            p_imm = M.cumulative_scores(oof, classes, "immediate")
+            t_recall = M.choose_threshold(p_imm, y == "immediate", opts.target_recall)
+            t_budget = M.budget_threshold(p_imm, y != "immediate", opts.max_false_diversion)
+            thresholds["immediate"] = round(max(t_recall, t_budget), 6)
+            threshold_policy = (
+                f"immediate: recall target {opts.target_recall} on CV (threshold {t_recall:.4f})"
+                + (f" capped by the false-diversion budget {opts.max_false_diversion} (threshold {t_budget:.4f})"
+                   if t_budget > t_recall else "")
             )
         if "high" in classes:
             thresholds["high"] = round(
@@ -223,8 +234,10 @@ def _train(opts: TrainOptions) -> TrainResult:
             "columns": {"text": opts.text_column, "label": opts.label_column,
                         "category": category_column if category_counts else None},
             "thresholds": thresholds,
-            "targets": {"immediate_recall": opts.target_recall, "human_recall": opts.target_human_recall}
+            "targets": {"immediate_recall": opts.target_recall, "human_recall": opts.target_human_recall,
+                        "max_false_diversion": opts.max_false_diversion}
             if kind == "risk" else {},
+            "threshold_policy": threshold_policy,
             "cross_validation": {"folds": folds, "summary": cv_metrics["summary"], "per_class": cv_metrics["per_class"]},
             "evaluation": (
                 {"files": [str(p) for p in opts.eval_paths], "summary": eval_metrics["summary"],
@@ -258,6 +271,7 @@ def _train(opts: TrainOptions) -> TrainResult:
         target = opts.out if opts.out is not None else kind_dir(opts.models_dir, kind) / version
         if target.exists():
             target.rmdir()  # empty (checked above)
+        os.chmod(tmp, 0o755)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

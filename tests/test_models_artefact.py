@@ -1,0 +1,113 @@
+"""The fast path equals scikit-learn, and artefacts load only when they verify against their card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from switchboard.errors import ModelLoadError
+from switchboard.plugins.risk_ml.artefact import CARD_FILE, MODEL_FILE, load_current, load_model
+from switchboard.plugins.risk_ml.features import FastModel, make_pipeline
+from switchboard.training.testing import INTENT_ROWS, RISK_ROWS, tiny_registry
+
+UNSEEN = [
+    "Théres   a MAN with a ｋｎｉｆｅ outside!!",
+    "",
+    "   ",
+    "knife knife knife knife",
+    "completely unrelated words qwerty zxcvb",
+    "I\u2019ve lost my purse \u2014 help",
+    "a",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    return tiny_registry(tmp_path_factory.getbasetemp() / "sb-tiny")
+
+
+def test_fast_model_equals_sklearn_predict_proba_for_every_head(tiny) -> None:
+    model = load_model(tiny.risk_v1, "risk")
+    texts = [t for t, _l, _c in RISK_ROWS] + [t for t, _l in INTENT_ROWS] + UNSEEN
+    expected = model.pipeline.predict_proba(texts)
+    got = model.fast.predict_proba(texts)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-9
+    assert model.category_pipeline is not None
+    cat_expected = model.category_pipeline.predict_proba(texts)
+    assert np.abs(model.fast.predict_proba(texts, head=1) - cat_expected).max() < 1e-9
+    assert model.fast.classes == [str(c) for c in model.pipeline.classes_]
+
+
+def test_fast_model_equals_sklearn_for_a_binary_model() -> None:
+    texts = ["he has a knife now", "lost my wallet", "intruder in my house now", "parking on my drive"] * 3
+    labels = ["immediate", "none", "immediate", "none"] * 3
+    pipe = make_pipeline().fit(texts, labels)
+    fast = FastModel(pipe)
+    probe = texts + UNSEEN
+    assert np.abs(fast.predict_proba(probe) - pipe.predict_proba(probe)).max() < 1e-9
+
+
+def test_intent_model_probabilities_match_and_cover_out_of_scope(tiny) -> None:
+    model = load_model(tiny.intent_v1, "intent")
+    texts = [t for t, _l in INTENT_ROWS] + UNSEEN
+    assert np.abs(model.fast.predict_proba(texts) - model.pipeline.predict_proba(texts)).max() < 1e-9
+    assert "out_of_scope" in model.fast.classes
+
+
+def test_round_trip_card_records_what_the_data_team_needs(tiny) -> None:
+    model = load_current(tiny.models_dir, "risk")
+    card = model.card
+    assert model.version == card["version"] == tiny.risk_v1.name
+    for key in ("artefact_sha256", "training_data_sha256", "label_counts", "cross_validation", "thresholds",
+                "versions", "git_commit", "created_at"):
+        assert key in card, key
+    assert set(card["versions"]) >= {"sklearn", "numpy", "python"}
+    assert card["label_counts"] == {"elevated": 8, "high": 10, "immediate": 12, "none": 12}
+    assert set(card["cross_validation"]["per_class"]) == {"none", "elevated", "high", "immediate"}
+    assert 0.0 < card["thresholds"]["immediate"] <= 1.0
+    assert (tiny.risk_v1 / "report.html").is_file()
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_a_changed_byte_in_the_artefact_is_refused(tiny, tmp_path: Path) -> None:
+    folder = _copy(tiny.risk_v1, tmp_path / "m")
+    data = bytearray((folder / MODEL_FILE).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (folder / MODEL_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(folder, "risk")
+    assert err.value.path == str(folder / MODEL_FILE)
+    assert "sha256" in err.value.reason
+
+
+def test_a_model_trained_with_another_sklearn_version_is_refused(tiny, tmp_path: Path) -> None:
+    folder = _copy(tiny.risk_v1, tmp_path / "m")
+    card = json.loads((folder / CARD_FILE).read_text())
+    card["versions"]["sklearn"] = "0.24.2"
+    (folder / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError) as err:
+        load_model(folder, "risk")
+    assert "scikit-learn 0.24.2" in str(err.value) and str(folder / MODEL_FILE) in str(err.value)
+
+
+def test_missing_card_missing_artefact_and_wrong_kind_are_clear_errors(tiny, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="model card not found"):
+        load_model(tmp_path, "risk")
+    folder = _copy(tiny.risk_v1, tmp_path / "m")
+    with pytest.raises(ModelLoadError, match="is a 'risk' model, expected a 'intent' model"):
+        load_model(folder, "intent")
+    (folder / MODEL_FILE).unlink()
+    with pytest.raises(ModelLoadError, match="artefact not found"):
+        load_model(folder, "risk")
+    (folder / CARD_FILE).write_text("{not json")
+    with pytest.raises(ModelLoadError, match="not valid JSON"):
+        load_model(folder, "risk")

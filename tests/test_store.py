@@ -58,8 +58,8 @@ def test_a_later_migration_is_applied_on_top(tmp_path):
     s = SQLiteStore(tmp_path / "db.sqlite3")
     assert s.migrate() == [m.version for m in MIGRATIONS]
     s.close()
-    extra = Migration(MIGRATIONS[-1].version + 1, "operators",
-                      "CREATE TABLE operators (force_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (force_id, id))")
+    extra = Migration(MIGRATIONS[-1].version + 1, "a test table",
+                      "CREATE TABLE test_extra (force_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (force_id, id))")
     s2 = SQLiteStore(tmp_path / "db.sqlite3", migrations=(*MIGRATIONS, extra))
     assert s2.migrate() == [extra.version]
     assert s2.schema_version() == extra.version

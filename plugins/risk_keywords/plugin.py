@@ -14,6 +14,7 @@ names the rule id, the category, the level and the words the visitor wrote.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any, Mapping
@@ -22,7 +23,7 @@ from switchboard import hookimpl
 from switchboard.types import HealthReport, Message, RiskSignal
 
 from .matcher import KeywordMatcher
-from .normalise import load_lexicon
+from .normalise import LEXICON_PATH, load_lexicon
 from .rules_io import load_rules
 
 log = logging.getLogger("switchboard.plugins.risk_keywords")
@@ -32,7 +33,36 @@ _OPTIONS = {"extra_rules"}
 
 
 def build_matcher(paths: list[Path | str]) -> tuple[KeywordMatcher, list[Path]]:
-    """Load rule files (built-in folder first unless ``paths`` already lists what you want)."""
+    """Load rule files (built-in folder first unless ``paths`` already lists what you want).
+
+    Compiling thousands of phrases takes a noticeable fraction of a second, so a compiled matcher
+    is shared by every plugin manager in the process that loads the same files unchanged (the
+    cache key holds each file's path, size and modification time). A matcher is read-only once
+    built.
+    """
+    lexicon = LEXICON_PATH.stat()
+    return _build_cached(_fingerprint(paths) + (("lexicon", lexicon.st_mtime_ns, lexicon.st_size),))
+
+
+def _fingerprint(paths: list[Path | str]) -> tuple[tuple[str, int, int], ...]:
+    out: list[tuple[str, int, int]] = []
+    for p in paths:
+        path = Path(p)
+        files = sorted(path.rglob("*.toml")) if path.is_dir() else [path]
+        out.append((str(path), -1, -1))  # keeps the order and the folder/file split of ``paths``
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                out.append((str(f), 0, 0))  # load_rules reports the missing file
+                continue
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _build_cached(fingerprint: tuple[tuple[str, int, int], ...]) -> tuple[KeywordMatcher, list[Path]]:
+    paths = [Path(name) for name, mtime, _size in fingerprint if mtime == -1]  # the folder/file markers
     rules, idioms, files = load_rules(paths)
     return KeywordMatcher(rules, idioms, load_lexicon()), files
 
@@ -70,7 +100,8 @@ class RiskKeywordsPlugin:
             paths.insert(0, RULES_DIR)
         extra = settings.plugin_options("risk_keywords").get("extra_rules", [])
         paths.extend(settings.resolve_path(p) for p in extra)
-        self.matcher, self.files = build_matcher(paths)
+        self.matcher, files = build_matcher(paths)
+        self.files = list(files)
         log.info("risk_keywords: %d rules, %d phrases from %d files",
                  self.matcher.stats.rules, self.matcher.stats.phrases, len(self.files))
 

@@ -392,7 +392,23 @@ class Dispatcher:
             handover_reasons.append("risk_high")
             priority = max(priority, 2)
         else:
-            state, intent, turn_replies = self._bot_turn(message, state, slots, errors)
+            state, intent, turn_replies, step_signals = self._bot_turn(message, state, slots, errors)
+            if step_signals:
+                # A journey answer can itself mean danger ("is anyone in danger right now?" "yes"):
+                # it raises the level exactly as a risky message would.
+                signals = tuple(sorted(signals + step_signals, key=lambda s: (-s.level.rank, -(s.score or 0.0))))
+                raised = max(s.level for s in step_signals)
+                if raised > level:
+                    level = raised
+                    state = state.replace(risk_level=max(level, state.risk_level))
+                    if level is RiskLevel.IMMEDIATE:
+                        turn_replies = self._emergency_replies(step_signals, language) + list(turn_replies)
+                        state = state.replace(emergency=True)
+                        handover_reasons.append("risk_immediate")
+                        priority = max(priority, 3)
+                    elif level is RiskLevel.HIGH:
+                        handover_reasons.append("risk_high")
+                        priority = max(priority, 2)
             replies.extend(turn_replies)
 
         if state.status is Status.BOT or (handover_reasons and state.status is not Status.CLOSED):
@@ -454,23 +470,23 @@ class Dispatcher:
 
     def _bot_turn(
         self, message: Message, state: ConversationState, slots: dict[str, Slot], errors: list[str]
-    ) -> tuple[ConversationState, IntentResult | None, list[Reply]]:
+    ) -> tuple[ConversationState, IntentResult | None, list[Reply], tuple[RiskSignal, ...]]:
         choice = message.choice or ""
         lang = state.language
         if choice == CHOICE_HUMAN:
-            return state.replace(asked_for_human=True), None, []
+            return state.replace(asked_for_human=True), None, [], ()
         if choice.startswith(CHOICE_LANG_PREFIX):
             if state.journey:
-                return state, None, []
-            return state, None, [self._greeting(lang)]
+                return state, None, [], ()
+            return state, None, [self._greeting(lang)], ()
         if choice == CHOICE_RESTART:
             state = state.replace(journey=None, step=None, awaiting=None, intent=None, outcome=None)
-            return state, None, [self._clarify(lang)]
+            return state, None, [self._clarify(lang)], ()
 
         guidance = self._guidance_finder(errors)
         if state.journey and not state.outcome:
             result = self.journeys.advance(state=state, message=message, slots=slots, guidance=guidance)
-            return self._after_step(state, result), None, list(result.replies)
+            return self._after_step(state, result), None, list(result.replies), self._step_signals(result)
 
         chosen: str | None = None
         if choice.startswith(CHOICE_INTENT_PREFIX):
@@ -482,28 +498,42 @@ class Dispatcher:
         elif message.text:
             intent = self.categorise_intent(message=message, errors=errors)
         else:
-            return state.replace(misunderstood=state.misunderstood + 1), None, [self._clarify(lang)]
+            return state.replace(misunderstood=state.misunderstood + 1), None, [self._clarify(lang)], ()
 
         if intent.intent == OUT_OF_SCOPE and not intent.clarify:
             state = state.replace(misunderstood=0, outcome=None, intent=None)
             return state, intent, [
                 Reply(self.settings.text("out_of_scope", lang), kind="out_of_scope", options=self._intent_options(lang))
-            ]
+            ], ()
         if intent.clarify or intent.intent is None:
             state = state.replace(
                 awaiting="intent_choice",
                 misunderstood=state.misunderstood + 1,
                 no_progress=state.no_progress + 1,
             )
-            return state, intent, [self._clarify(lang)]
+            return state, intent, [self._clarify(lang)], ()
 
         state = state.replace(intent=intent.intent, intent_confidence=intent.confidence, awaiting=None, misunderstood=0)
         journey = self.journeys.for_intent(intent.intent)
         if journey is None:
             # No journey for this intent: a person takes it.
-            return state.replace(outcome="handover"), intent, []
+            return state.replace(outcome="handover"), intent, [], ()
         result = self.journeys.start(journey.id, state=state, message=message, slots=slots, guidance=guidance)
-        return self._after_step(state, result), intent, list(result.replies)
+        return self._after_step(state, result), intent, list(result.replies), self._step_signals(result)
+
+    def _step_signals(self, result: StepResult) -> tuple[RiskSignal, ...]:
+        if not result.risk or not result.handover:
+            return ()
+        state = result.state
+        return (
+            RiskSignal(
+                level=RiskLevel(result.risk),
+                category="other",
+                reason=f"journey answer: {result.handover.replace('_', ' ')}",
+                rule_id=f"journey:{state.journey}:{state.step}",
+                plugin="journeys",
+            ),
+        )
 
     def _after_step(self, before: ConversationState, result: StepResult) -> ConversationState:
         state = result.state
@@ -511,8 +541,8 @@ class Dispatcher:
             misunderstood=0 if result.understood else before.misunderstood + 1,
             no_progress=0 if result.progressed else before.no_progress + 1,
         )
-        if result.handover and not state.outcome:
-            state = state.replace(outcome="handover")
+        if result.handover:
+            state = state.replace(outcome="handover", journey_handover=result.handover)
         return state
 
     def _guidance_finder(self, errors: list[str]) -> Callable[[str, str, str | None], list[GuidancePassage]]:

@@ -222,12 +222,13 @@ def extract_slots(message: Message) -> list[Slot] | None:
 
 
 @hookspec
-def decide_escalation(context: EscalationContext) -> EscalationVote | None:
+def decide_escalation(context: EscalationContext) -> EscalationVote | list[EscalationVote] | None:
     """Vote on whether this conversation should go to a human now.
 
     :param context: the message, the state after risk and intent were applied, the risk signals
         and extracted slots.
-    :returns: an :class:`~switchboard.types.EscalationVote`, or ``None`` to abstain. A vote with
+    :returns: one or more :class:`~switchboard.types.EscalationVote` (one per reason), or
+        ``None`` to abstain. A vote with
         ``handover=False`` does not veto other plugins' handover votes.
 
     Collect-all: any plugin voting ``handover=True`` hands the chat over; the reasons of every

@@ -61,6 +61,9 @@ class StepResult:
     :ivar understood: the visitor's answer was usable (False triggers a re-prompt and counts
         towards the "misunderstood" escalation threshold).
     :ivar handover: a reason code when the journey ends in a handover, else ``None``.
+    :ivar risk: the risk level a handover step declares (``"immediate"`` when the visitor's answer
+        means someone is in danger now: the core then diverts to 999 exactly as for a risky
+        message), else ``None``.
     """
 
     replies: tuple[Reply, ...]
@@ -68,6 +71,7 @@ class StepResult:
     progressed: bool = True
     understood: bool = True
     handover: str | None = None
+    risk: str | None = None
 
 
 class JourneyBook:
@@ -250,6 +254,7 @@ class _Run:
         self.guidance = guidance
         self.lang = state.language if state.language in journey.languages else journey.languages[0]
         self.replies: list[Reply] = []
+        self.risk: str | None = None  # set by a handover step that declares a risk level
 
     # texts ---------------------------------------------------------------------------------------
     def text(self, texts: Mapping[str, str], **fmt: str) -> str:
@@ -308,6 +313,7 @@ class _Run:
                     self.replies.append(Reply(self.text(step.prompt), kind="handover_notice"))
                 self.state = self.state.replace(outcome="handover")
                 handover = step.reason
+                self.risk = step.risk
             else:  # end
                 if step.prompt:
                     self.replies.append(Reply(self.text(step.prompt), kind="end"))
@@ -319,7 +325,7 @@ class _Run:
 
     def _result(self, progressed: bool, understood: bool, handover: str | None) -> StepResult:
         return StepResult(tuple(self.replies), self.state, progressed=progressed, understood=understood,
-                          handover=handover)
+                          handover=handover, risk=self.risk if handover else None)
 
     def _guidance(self, step: Step) -> str | None:
         fixed = (step.query.get(self.lang) or step.query.get("en", "")) if step.query else ""
@@ -399,7 +405,7 @@ _STEP_KEYS: dict[str, set[str]] = {
     "say": _COMMON_KEYS,
     "guidance": _COMMON_KEYS | {"slot", "query", "query_slot", "no_answer"},
     "summary": {"id", "type", "prompt", "fields"},
-    "handover": {"id", "type", "prompt", "reason"},
+    "handover": {"id", "type", "prompt", "reason", "risk"},
     "end": {"id", "type", "prompt"},
 }
 _BRANCH_KEYS = {"slot", "equals", "in", "known", "then"}
@@ -459,6 +465,7 @@ class Step:
     prefill: bool = False
     prefill_min_words: int = 6
     reason: str | None = None
+    risk: str | None = None
     no_answer: str | None = None
     query_slot: str | None = None
     query: Mapping[str, str] | None = None
@@ -693,6 +700,11 @@ class _FileChecker:
                 if not isinstance(reason, str) or not _IDENT.match(reason):
                     raise self.fail(f"{where}: reason", "required: a reason code such as \"identity_verification\"")
                 kw["reason"] = reason
+                risk = raw.get("risk")
+                if risk is not None:
+                    if risk not in ("elevated", "high", "immediate"):
+                        raise self.fail(f"{where}: risk", "must be elevated, high or immediate")
+                    kw["risk"] = risk
             if stype == "summary":
                 if "{reference}" not in "".join(kw["prompt"].values()):
                     raise self.fail(f"{where}: prompt", "a summary must give the visitor the {reference}")

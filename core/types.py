@@ -179,6 +179,7 @@ class ConversationState:
     reference: str | None = None  # reference number given to the visitor
     asked_for_human: bool = False
     frustration: int = 0
+    journey_handover: str | None = None  # the reason code of a journey's handover step
     operator: str | None = None  # username of the operator who has the chat
     queued_at: str | None = None  # ISO 8601 UTC time the chat joined its current queue
 

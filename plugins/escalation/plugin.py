@@ -88,29 +88,33 @@ class EscalationPlugin:
         self._frustration = _phrase_regex(self.options["frustration_phrases"])
 
     @hookimpl(trylast=True)
-    def decide_escalation(self, context: EscalationContext) -> EscalationVote | None:
+    def decide_escalation(self, context: EscalationContext) -> list[EscalationVote] | None:
+        """Every threshold that is crossed votes, so the record shows all the reasons."""
         opts = self.options
         state = context.state
         text = context.message.normalised
+        votes: list[EscalationVote] = []
         threshold = _LEVELS[opts["handover_risk_level"]]
         if context.risk_level >= threshold and context.risk_level >= RiskLevel.HIGH:
             reason = "risk_immediate" if context.risk_level is RiskLevel.IMMEDIATE else "risk_high"
-            return EscalationVote(True, reason, f"risk level {context.risk_level.value}", priority=context.risk_level.rank)
+            votes.append(EscalationVote(True, reason, f"risk level {context.risk_level.value}",
+                                        priority=context.risk_level.rank))
         safeguarding = set(opts["safeguarding_categories"])
-        for signal in context.signals:
-            if signal.category in safeguarding and signal.level >= RiskLevel.ELEVATED:
-                return EscalationVote(True, "safeguarding", signal.category, priority=2)
+        hit = next((s for s in context.signals if s.category in safeguarding and s.level >= RiskLevel.ELEVATED), None)
+        if hit is not None:
+            votes.append(EscalationVote(True, "safeguarding", hit.category, priority=2))
         if context.message.choice == "human" or state.asked_for_human or (text and self._human.search(text)):
-            return EscalationVote(True, "asked_for_human", "the visitor asked for a person", priority=1)
+            votes.append(EscalationVote(True, "asked_for_human", "the visitor asked for a person", priority=1))
         if state.outcome == "handover":
-            detail = "follow-up needs identity verification" if state.intent == "follow_up" else "journey outcome"
-            return EscalationVote(True, "journey_handover", detail, priority=1)
+            votes.append(EscalationVote(True, "journey_handover", state.journey_handover or "journey outcome",
+                                        priority=1))
         if state.misunderstood >= opts["max_misunderstood"]:
-            return EscalationVote(True, "misunderstood", f"{state.misunderstood} messages in a row not understood", priority=1)
+            votes.append(EscalationVote(True, "misunderstood",
+                                        f"{state.misunderstood} messages in a row not understood", priority=1))
         if state.no_progress >= opts["max_no_progress"]:
-            return EscalationVote(True, "no_progress", f"{state.no_progress} turns without progress", priority=1)
+            votes.append(EscalationVote(True, "no_progress", f"{state.no_progress} turns without progress", priority=1))
         if text and self._frustration.search(text):
             count = 1 + sum(1 for earlier in context.message.history if self._frustration.search(earlier.casefold()))
             if count >= opts["max_frustration"]:
-                return EscalationVote(True, "frustration", f"frustration seen {count} times", priority=1)
-        return None
+                votes.append(EscalationVote(True, "frustration", f"frustration seen {count} times", priority=1))
+        return votes or None

@@ -23,7 +23,13 @@ models: install
 run: models
 	$(BIN)/switchboard serve
 
-test: install
+# axe-core for the accessibility audits in the browser tests (pinned in tests/browser/package-lock.json)
+tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --silent; \
+	else echo "npm not found: browser accessibility audits will be skipped"; fi
+
+test: install tests/browser/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install

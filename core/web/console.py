@@ -458,7 +458,7 @@ def publish_positions(app: Any, queue: str | None) -> None:
     service = app.state.service
     for position, conv in enumerate(convs, start=1):
         service.publish(conv.id, {"type": "queue", "queue": queue, "position": position,
-                                  "expected_wait_minutes": round(position * per_chat)})
+                                  "expected_wait_seconds": int(position * per_chat * 60)})
 
 
 def sweep_timeouts(app: Any) -> int:

@@ -187,7 +187,7 @@ _CLICK_AT = """([id, at]) => {
         if (b) b.click();
     }, Math.max(0, at - Date.now()));
 }"""
-_SETTLED = """() => !document.getElementById('reply-form').hidden || !document.getElementById('notice').hidden"""
+_SETTLED = """() => !document.getElementById('reply-form').hidden || document.getElementById('notice').textContent !== ''"""
 
 
 def test_two_operators_race_to_claim_one_chat(open_page, live_server):

@@ -29,7 +29,8 @@
     announceTimer = setTimeout(function () { a.textContent = text; }, 50);
   }
   function notice(text) {
-    var n = $("notice"); n.textContent = text; n.hidden = !text;
+    // The alert region stays in the document (empty = not shown) so inserting text is announced.
+    $("notice").textContent = text || "";
   }
   function showError(id, text) { var e = $(id); e.textContent = text || ""; e.hidden = !text; }
 
@@ -154,9 +155,11 @@
       list.textContent = "";
       data.queues.forEach(function (q) {
         var box = el("div", { class: "queue" + (q.waiting.length ? "" : " empty") });
-        var head = el("h3", {}, staffName(q.name));
+        var head = el("h3", {});
+        head.appendChild(el("span", { class: "name" }, staffName(q.name)));
+        head.appendChild(document.createTextNode(" "));
+        if (!q.open) { head.appendChild(el("span", { class: "badge closed" }, "closed")); head.appendChild(document.createTextNode(" ")); }
         head.appendChild(el("span", { class: "count" }, q.waiting.length + " waiting"));
-        if (!q.open) head.appendChild(el("span", { class: "badge closed" }, "closed"));
         box.appendChild(head);
         if (q.waiting.length) {
           var ul = el("ul");
@@ -250,7 +253,10 @@
   function renderConversation(data, first) {
     var mine = isMine(data), st = data.state, card = data.card || {};
     state.currentData = data;
-    $("chat-title").textContent = (st.emergency ? "EMERGENCY – " : "") + (card.intent || "Chat") + " · chat " + data.id.slice(0, 8);
+    var title = $("chat-title");
+    title.textContent = "";
+    if (st.emergency) { title.appendChild(el("span", { class: "badge emergency" }, "Emergency")); title.appendChild(document.createTextNode(" ")); }
+    title.appendChild(document.createTextNode(card.intent ? card.intent + " · chat " + data.id.slice(0, 8) : "Chat " + data.id.slice(0, 8)));
     var status;
     if (mine) status = "You are handling this chat";
     else if (st.status === "closed") {

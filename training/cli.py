@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from switchboard.errors import DataError, ModelLoadError
+from switchboard.errors import DataError
 
-from .paths import DEFAULT_EVAL, DEFAULT_NEGATIVES, DEFAULT_TRAIN
+from .paths import DEFAULT_EVAL
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,11 +30,13 @@ def add_parser(subparsers: Any) -> None:
                    help="held-out labelled file: overlap check and report (default: the project's evaluation set)")
     p.add_argument("--no-eval", action="store_true", help="skip the project's evaluation set")
     p.add_argument("--target-recall", type=float, default=0.98, help="immediate recall the threshold must reach on CV")
-    p.add_argument("--target-human-recall", type=float, default=0.95, help="recall of high-or-above on CV")
+    p.add_argument("--target-human-recall", type=float, default=0.93, help="recall of high-or-above on CV")
     p.add_argument("--max-false-diversion", type=float, default=0.03,
                    help="the immediate threshold never flags more than this share of non-emergencies on CV")
     p.add_argument("--negatives", action="append", metavar="PATH", default=None,
                    help="public negatives (Davidson labeled_data.csv, CLINC150 data_full.json)")
+    p.add_argument("--routine", action="append", metavar="FILE", default=None,
+                   help="labelled intent file whose routine intents teach the risk model 'none' (risk only)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--extra-label", action="append", default=[], help="allow a force-specific label")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
@@ -137,6 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             target_human_recall=args.target_human_recall,
             max_false_diversion=args.max_false_diversion,
             negatives=[Path(p) for p in (args.negatives or [])],
+            routine=[Path(p) for p in (args.routine or [])],
             folds=args.folds,
             progress=_progress(args),
             extra_labels=tuple(args.extra_label),
@@ -261,41 +264,14 @@ def cmd_models_history(args: argparse.Namespace) -> int:
 
 def cmd_models_ensure_defaults(args: argparse.Namespace) -> int:
     """Train and promote the default models from training/data if none is promoted."""
-    from switchboard.plugins.risk_ml.artefact import load_current
-
-    from .registry import promote
-    from .train import TrainOptions, train
+    from .defaults import ensure_defaults
 
     models_dir = _models_dir(args)
-    for kind in ("risk", "intent"):
-        try:
-            model = load_current(models_dir, kind)
-        except ModelLoadError as exc:
-            print(f"{kind}: no usable promoted model ({exc.reason}); training the default", file=sys.stderr)
-        else:
-            print(f"{kind}: {model.version} is promoted")
-            continue
-        data = DEFAULT_TRAIN[kind]
-        if not data.is_file():
-            _warn(f"{data} not found; no default {kind} model (the {kind}_ml plugin will report degraded)")
-            continue
-        result = train(TrainOptions(
-            kind=kind, data=[data], models_dir=models_dir,
-            eval_paths=[DEFAULT_EVAL[kind]] if DEFAULT_EVAL[kind].is_file() else [],
-            negatives=list(DEFAULT_NEGATIVES), folds=args.folds, progress=_progress(args),
-        ))
-        for w in result.warnings:
-            _warn(w)
-        gate = _gate(argparse.Namespace(eval=None, config=args.config), models_dir)
-        outcome = gate(kind, result.model_dir)
-        reason = ""
-        if not outcome.passed:
-            reason = "ensure-defaults: default model shipped with the project failed the safety gate: " + "; ".join(outcome.failures)
-        record = promote(models_dir, str(result.model_dir), lambda k, f: outcome, kind=kind,
-                         force=not outcome.passed, reason=reason)
+    records = ensure_defaults(
+        models_dir, _gate(argparse.Namespace(eval=None, config=args.config), models_dir), folds=args.folds,
+        progress=_progress(args), say=lambda line: print(line, file=sys.stderr), warn=_warn,
+    )
+    for record in records:
         _print_gate(record)
-        if record["forced"]:
-            _warn(f"the default {kind} model FAILED the safety gate and was promoted anyway (recorded in history): "
-                  + "; ".join(outcome.failures))
-        print(f"{kind}: promoted {record['version']}")
+        print(f"{record['kind']}: promoted {record['version']}")
     return 0

@@ -76,8 +76,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_server: str) -> Iterator[Any]:
+    """One Chromium per test module. Module scope (not session): Playwright's sync API keeps an
+    event loop running in the main thread while it is open, which would break later tests that
+    call ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

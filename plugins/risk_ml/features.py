@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -171,6 +172,13 @@ def _char_wb_ngrams(doc: str, ngram_range: tuple[int, int]) -> list[str]:
     return out
 
 
+#: 1 + log(count) for small counts (sublinear tf), so one message needs no ``np.log`` call.
+_LOG_TABLE_SIZE = 1 << 14
+_ONE_PLUS_LOG = np.log(np.arange(1, _LOG_TABLE_SIZE, dtype=np.float64))
+_ONE_PLUS_LOG += 1.0
+_ONE_PLUS_LOG = np.concatenate([[0.0], _ONE_PLUS_LOG])
+
+
 class FastModel:
     """A fitted pipeline turned into dictionaries and arrays for one-message-at-a-time scoring.
 
@@ -180,85 +188,102 @@ class FastModel:
     :param heads: further fitted pipelines that share the same fitted ``features`` step (for
         example a risk-category head); scored from the same feature vector.
     :raises ValueError: if the pipeline is not of the supported shape.
+
+    Per message: term look-ups in plain dicts (character n-grams cached per word), one
+    ``Counter``, then a handful of small numpy operations; every head's coefficients sit in one
+    matrix so all heads cost one gather and one product.
     """
 
     def __init__(self, pipeline: Any, heads: Sequence[Any] = ()) -> None:
         features = pipeline.named_steps["features"]
         self._blocks: list[_Block] = []
         idf_parts: list[np.ndarray] = []
-        starts: list[int] = []
         offset = 0
         if getattr(features, "transformer_weights", None):
             raise ValueError("FeatureUnion transformer_weights are not supported by the fast path")
         for _name, vec in features.transformer_list:
             self._blocks.append(_block_from(vec, offset))
             idf_parts.append(np.asarray(vec.idf_, dtype=np.float64))
-            starts.append(offset)
             offset += len(vec.vocabulary_)
             if not vec.sublinear_tf or vec.norm != "l2":
                 raise ValueError("the fast path needs sublinear_tf=True and norm='l2'")
         self.n_features = offset
         self._idf = np.concatenate(idf_parts) if idf_parts else np.zeros(0)
-        #: first column of every block after the first (block boundaries for per-block norms)
-        self._bounds = np.asarray(starts[1:], dtype=np.intp)
-        self._n_blocks = len(starts)
-        self._heads = [_linear_head(pipeline.named_steps["clf"], offset)]
+        parsed = [_linear_head(pipeline.named_steps["clf"], offset)]
         for head in heads:
             if head.named_steps["features"] is not features:
                 raise ValueError("a head must share the fitted 'features' step of the main pipeline")
-            self._heads.append(_linear_head(head.named_steps["clf"], offset))
-        self.classes: list[str] = self._heads[0][0]
+            parsed.append(_linear_head(head.named_steps["clf"], offset))
+        self._classes = [h[0] for h in parsed]
+        self._binary = [h[3] for h in parsed]
+        widths = [h[1].shape[1] for h in parsed]
+        bounds = np.cumsum([0, *widths])
+        self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(parsed))]
+        self._coef = np.ascontiguousarray(np.hstack([h[1] for h in parsed]))
+        self._intercept = np.concatenate([h[2] for h in parsed])
+        self.classes: list[str] = self._classes[0]
 
     def head_classes(self, head: int) -> list[str]:
-        return self._heads[head][0]
+        return self._classes[head]
 
     def features(self, text: str, prepared: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and values of the (sparse) feature vector of one text."""
         doc = text if prepared else prepare(text)
-        ids: list[int] = []
-        for block in self._blocks:
-            ids.extend(block.column_ids(doc))
-        if not ids:
+        counters = [Counter(block.column_ids(doc)) for block in self._blocks]
+        sizes = [len(c) for c in counters]
+        n = sum(sizes)
+        if n == 0:
             return _EMPTY_IDX, _EMPTY_VAL
-        counts = Counter(ids)
-        n = len(counts)
-        idx = np.fromiter(counts.keys(), dtype=np.intp, count=n)
-        val = np.fromiter(counts.values(), dtype=np.float64, count=n)
-        # sublinear tf, idf, then an l2 norm per vectoriser (as FeatureUnion of TfidfVectorizers)
-        val = (np.log(val) + 1.0) * self._idf[idx]
-        block = np.searchsorted(self._bounds, idx, side="right")
-        norms = np.sqrt(np.bincount(block, weights=val * val, minlength=self._n_blocks))
-        val /= norms[block]
+        idx = np.fromiter(chain.from_iterable(c.keys() for c in counters), dtype=np.intp, count=n)
+        cnt = np.fromiter(chain.from_iterable(c.values() for c in counters), dtype=np.intp, count=n)
+        if sum(sum(c.values()) for c in counters) < _LOG_TABLE_SIZE:
+            val = _ONE_PLUS_LOG[cnt]  # sublinear tf: 1 + log(count)
+        else:
+            val = np.log(cnt.astype(np.float64))
+            val += 1.0
+        val *= self._idf[idx]
+        # l2 norm per vectoriser (each TfidfVectorizer of the union normalises its own block)
+        sq = val * val
+        start = 0
+        for size in sizes:
+            if size:
+                end = start + size
+                val[start:end] /= np.sqrt(sq[start:end].sum())
+                start = end
         return idx, val
+
+    def _scores(self, text: str, prepared: bool) -> np.ndarray:
+        idx, val = self.features(text, prepared)
+        if len(idx) == 0:
+            return self._intercept.copy()
+        z = val @ self._coef[idx]
+        z += self._intercept
+        return z
 
     def predict_proba_one(self, text: str, prepared: bool = False) -> np.ndarray:
         """Class probabilities (ordered as :attr:`classes`) of one text."""
-        idx, val = self.features(text, prepared)
-        return self._proba(0, idx, val)
+        return self._head_proba(0, self._scores(text, prepared))
 
     def predict_all_one(self, text: str, prepared: bool = False) -> list[np.ndarray]:
         """Probabilities of every head (main first) for one text, featurising it once."""
-        idx, val = self.features(text, prepared)
-        return [self._proba(h, idx, val) for h in range(len(self._heads))]
+        z = self._scores(text, prepared)
+        return [self._head_proba(h, z) for h in range(len(self._slices))]
 
     def predict_proba(self, texts: Iterable[str], head: int = 0) -> np.ndarray:
         """Probabilities for many texts (rows ordered as given)."""
-        rows = []
-        for t in texts:
-            idx, val = self.features(t)
-            rows.append(self._proba(head, idx, val))
-        n_classes = len(self._heads[head][0])
+        rows = [self._head_proba(head, self._scores(t, False)) for t in texts]
+        n_classes = len(self._classes[head])
         return np.vstack(rows) if rows else np.zeros((0, n_classes))
 
-    def _proba(self, head: int, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
-        _classes, coef_t, intercept, binary = self._heads[head]
-        z = val @ coef_t[idx] + intercept if len(idx) else intercept.copy()
-        if binary:
-            p = _expit(float(z[0]))
+    def _head_proba(self, head: int, z_all: np.ndarray) -> np.ndarray:
+        lo, hi = self._slices[head]
+        if self._binary[head]:
+            p = _expit(float(z_all[lo]))
             return np.array([1.0 - p, p])
-        z = z - z.max()
+        z = z_all[lo:hi] - z_all[lo:hi].max()
         e = np.exp(z)
-        return e / e.sum()
+        e /= e.sum()
+        return e
 
 
 def _expit(x: float) -> float:

@@ -255,11 +255,10 @@ def _read_jsonl(name: str, text: str, id_column: str, text_column: str) -> list[
 
 
 def _read_csv(name: str, text: str, id_column: str, text_column: str) -> list[tuple[str, str]]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    # The header line decides the delimiter (comma, tab or semicolon); quoting is standard CSV.
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=header.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=csv.excel, delimiter=delimiter)
     fields = reader.fieldnames or []
     if text_column not in fields:
         raise DataError(f"{name}:1", f"missing {text_column!r} column (columns: {', '.join(fields) or 'none'})")

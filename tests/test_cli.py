@@ -145,3 +145,15 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["triage", "--format", "xml", "x.csv"])
     assert exc.value.code == 2
+
+
+def test_triage_reads_quoted_csv_and_tsv(tmp_path, capsys):
+    path = tmp_path / "quoted.csv"
+    path.write_text('id,text\n1,"An ""advisor"" cold called me, I can\'t get it out now"\n2,"line one\nline two"\n',
+                    encoding="utf-8")
+    assert main(["triage", "--format", "jsonl", str(path)]) == 0
+    assert [json.loads(x)["id"] for x in capsys.readouterr().out.splitlines()] == ["1", "2"]
+    tsv = tmp_path / "in.tsv"
+    tsv.write_text("id\ttext\nt1\tlost my keys, in town\n", encoding="utf-8")
+    assert main(["triage", "--format", "jsonl", str(tsv)]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "t1"

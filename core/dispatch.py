@@ -381,6 +381,7 @@ class Dispatcher:
             state = state.replace(emergency=True)
             handover_reasons.append("risk_immediate")
             priority = max(priority, 3)
+            intent, state = self._note_intent(message, state, errors)
         elif state.status in (Status.QUEUED, Status.WITH_OPERATOR):
             # The bot is silent after a handover; only risk is still checked (above) and raised.
             if level is RiskLevel.HIGH and "risk_high" not in state.handover_reasons:
@@ -391,6 +392,7 @@ class Dispatcher:
         elif level is RiskLevel.HIGH:
             handover_reasons.append("risk_high")
             priority = max(priority, 2)
+            intent, state = self._note_intent(message, state, errors)
         else:
             state, intent, turn_replies, step_signals = self._bot_turn(message, state, slots, errors)
             if step_signals:
@@ -520,6 +522,18 @@ class Dispatcher:
             return state.replace(outcome="handover"), intent, [], ()
         result = self.journeys.start(journey.id, state=state, message=message, slots=slots, guidance=guidance)
         return self._after_step(state, result), intent, list(result.replies), self._step_signals(result)
+
+    def _note_intent(
+        self, message: Message, state: ConversationState, errors: list[str]
+    ) -> tuple[IntentResult | None, ConversationState]:
+        """Categorise a message that goes straight to a person (risk), without starting a
+        journey: the intent still routes the chat to the right queue and fills the card."""
+        if state.intent or not message.text:
+            return None, state
+        intent = self.categorise_intent(message=message, errors=errors)
+        if intent.intent and not intent.clarify and intent.intent != OUT_OF_SCOPE:
+            state = state.replace(intent=intent.intent, intent_confidence=intent.confidence)
+        return intent, state
 
     def _step_signals(self, result: StepResult) -> tuple[RiskSignal, ...]:
         if not result.risk or not result.handover:

@@ -384,3 +384,12 @@ def test_welsh_greeting_choice_and_detection(sb_dispatcher):
     wrote = d.triage("Helo, mae sŵn uchel gan fy nghymdogion bob nos")
     assert wrote.language == "cy" and wrote.state.language == "cy"
     assert all("Sorry" not in r.text for r in wrote.replies)
+
+
+def test_risky_message_still_records_intent_for_routing(sb_dispatcher):
+    d = sb_dispatcher(plugins=[("risky", Risky), ("intents", Intents)])
+    decision = d.triage("the noise next door, now he's got a machete")
+    assert decision.emergency is True
+    assert decision.intent.intent == "anti_social_behaviour"
+    assert decision.state.intent == "anti_social_behaviour"
+    assert decision.state.journey is None  # no journey: the chat goes to a person

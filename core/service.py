@@ -17,7 +17,7 @@ Order of a visitor turn (the guarantees the API documents):
 Events (``switchboard.types.Event``, ``schema_version`` 1) carry ids, codes and counts, never the
 visitor's words: ``conversation.started``, ``message.received``, ``decision.made``,
 ``emergency.diverted``, ``handover.requested``, ``status.changed``, ``message.sent``,
-``turn.failed``, ``state.changed``.
+``turn.failed``, ``state.changed``, ``visitor.left``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
+from . import handover
+from .card import waited_seconds
 from .config import Settings
 from .dispatch import Dispatcher
 from .errors import SwitchboardError
+from .staff import outcomes
 from .store import (
     ConversationRecord,
     ConversationUpdate,
@@ -48,7 +51,7 @@ from .store import (
     utcnow,
 )
 from .store.pubsub import PubSub, conversation_channel
-from .types import ConversationState, Decision, Event, Reply
+from .types import ConversationState, Decision, Event, Reply, Status
 
 log = logging.getLogger("switchboard.service")
 
@@ -97,6 +100,19 @@ class StartResult:
     conversation: ConversationRecord
     token: str
     messages: list[MessageRecord]
+
+
+@dataclass(frozen=True)
+class LeaveResult:
+    """The conversation after the visitor left; ``changed`` is False when it was already closed."""
+
+    conversation: ConversationRecord
+    changed: bool
+    previous: ConversationState
+
+
+class _StatusMoved(Exception):
+    """The status changed between reading a conversation and changing it: decide again."""
 
 
 @dataclass(frozen=True)
@@ -426,6 +442,52 @@ class ConversationService:
             self._publish_state(conversation_id, updated.state)
             return updated
 
+    def leave(self, conversation_id: str) -> LeaveResult:
+        """The visitor left (quick exit or "End chat"): apply
+        :func:`switchboard.handover.visitor_left`, record a ``visitor.left`` event and announce
+        the new state live.
+
+        When an operator has the chat, a ``system`` message of kind ``visitor_left`` tells them
+        so, in the same transaction; its text is the label of the ``visitor_left`` outcome in
+        ``[console]`` (operator-facing: visitor clients do not show it). Nothing is said to the
+        visitor. Idempotent: leaving a closed conversation changes nothing.
+
+        :raises ConversationNotFound:
+        """
+        for _attempt in range(_CONFLICT_RETRIES):
+            conv = self.get(conversation_id)
+            before = conv.state
+            if before.status is Status.CLOSED:
+                return LeaveResult(conv, changed=False, previous=before)
+            now = self._clock()
+            event = self.event(
+                "visitor.left", conversation_id, now, **{"from": before.status.value}, queue=before.queue,
+                operator=before.operator, turn=before.turn,
+                waited_seconds=waited_seconds(before, now) if before.status is Status.QUEUED else None,
+            )
+
+            def change(state: ConversationState, expected: Status = before.status) -> ConversationState:
+                if state.status is not expected:
+                    raise _StatusMoved  # claimed, closed or requeued meanwhile: decide again
+                return handover.visitor_left(state).state
+
+            try:
+                if before.status is Status.WITH_OPERATOR:
+                    _msg, updated = self.post_message(
+                        conversation_id, role="system", text=self._visitor_left_notice(), kind="visitor_left",
+                        change_state=change, events=[event])
+                else:
+                    updated = self.change_state(conversation_id, change, events=[event])
+            except (_StatusMoved, StoreConflict):
+                continue
+            log.info("conversation %s: visitor left (was %s)", conversation_id, before.status.value)
+            return LeaveResult(updated, changed=True, previous=before)
+        raise TurnFailed("the conversation is busy; please try again")
+
+    def _visitor_left_notice(self) -> str:
+        labels = {o["id"]: o["label"] for o in outcomes(self.settings.section("console"))}
+        return labels.get("visitor_left") or {o["id"]: o["label"] for o in outcomes({})}["visitor_left"]
+
 
 def public_messages(messages: Sequence[MessageRecord]) -> list[dict[str, Any]]:
     """Messages as the API shows them."""
@@ -433,6 +495,7 @@ def public_messages(messages: Sequence[MessageRecord]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "ConversationNotFound", "ConversationService", "EVENT_SCHEMA_VERSION", "InvalidToken", "ServiceError",
+    "ConversationNotFound", "ConversationService", "EVENT_SCHEMA_VERSION", "InvalidToken", "LeaveResult",
+    "ServiceError",
     "StartResult", "TurnFailed", "TurnResult", "UnknownSite", "hash_token", "iso", "public_messages",
 ]

@@ -21,6 +21,8 @@ from ..service import (
 )
 from ..store import ConversationRecord
 from ..store.pubsub import conversation_channel
+from ..types import Status
+from .console import publish_console, publish_positions
 from .errors import ApiError
 from .ratelimit import RateLimiter
 from .security import request_origin
@@ -41,7 +43,9 @@ def _limits(request: Request) -> Mapping[str, Any]:
     return request.app.state.settings.section("limits")
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def _json_object(request: Request, allow_empty: bool = False) -> dict[str, Any]:
+    """The body as a JSON object, whatever the Content-Type says (``navigator.sendBeacon`` sends
+    ``text/plain``). ``allow_empty``: an empty body is ``{}``."""
     max_bytes = max(16_384, int(_limits(request)["max_text_chars"]) * 8 + 1024)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -51,6 +55,8 @@ async def _json_object(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > max_bytes:
             raise ApiError(413, "payload_too_large", f"request body over {max_bytes} bytes")
+    if allow_empty and not body.strip():
+        return {}
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -92,8 +98,10 @@ def _bearer(request: Request, allow_query: bool = False) -> str | None:
     return None
 
 
-async def _authenticate(request: Request, allow_query: bool = False) -> ConversationRecord:
-    token = _bearer(request, allow_query)
+async def _authenticate(
+    request: Request, allow_query: bool = False, body_token: str | None = None,
+) -> ConversationRecord:
+    token = _bearer(request, allow_query) or body_token
     if token is None:
         raise ApiError(401, "unauthorized", "send the conversation token as 'Authorization: Bearer <token>'",
                        {"WWW-Authenticate": "Bearer"})
@@ -175,6 +183,35 @@ async def get_conversation(request: Request) -> Response:
     conv = await _authenticate(request)
     messages, current = await run_in_threadpool(_service(request).transcript, conv.id)
     return JSONResponse({"id": conv.id, "messages": [m.public() for m in messages], "state": current.state.public()})
+
+
+async def leave_conversation(request: Request) -> Response:
+    """The visitor left (quick exit or "End chat"): close the conversation as ``visitor_left``.
+
+    The token comes as ``Authorization: Bearer`` or, for ``navigator.sendBeacon`` (which cannot
+    set headers and sends ``text/plain``), as ``{"token": "..."}`` in the body. Idempotent: an
+    already closed conversation answers 200 with its state and changes nothing.
+    """
+    data = await _json_object(request, allow_empty=True)
+    _reject_unknown(data, {"token"})
+    body_token = data.get("token")
+    if body_token is not None and (not isinstance(body_token, str) or not body_token):
+        raise ApiError(422, "invalid_field", "'token' must be the conversation token string")
+    conv = await _authenticate(request, body_token=body_token)
+    limits = _limits(request)
+    _rate(request, f"leave:{conv.force}:{conv.id}", int(limits["messages_per_minute"]), 60.0)
+    try:
+        result = await run_in_threadpool(_service(request).leave, conv.id)
+    except ConversationNotFound:
+        raise ApiError(404, "not_found", "unknown conversation") from None
+    except TurnFailed as exc:
+        raise ApiError(500, "internal_error", exc.message) from None
+    if result.changed:
+        publish_console(request.app, {"type": "visitor_left", "conversation_id": conv.id})
+        if result.previous.status is Status.QUEUED:
+            # everyone behind the visitor who left moves up a place
+            await run_in_threadpool(publish_positions, request.app, result.previous.queue)
+    return JSONResponse({"id": conv.id, "state": result.conversation.state.public()})
 
 
 def _sse(event: str, data: Mapping[str, Any], event_id: str | None = None) -> str:

@@ -81,6 +81,7 @@ def create_app(
         Route("/widget.js", pages.widget_js, methods=["GET"]),
         Route("/widget.css", pages.widget_css, methods=["GET"]),
         Route("/demo.css", pages.demo_css, methods=["GET"]),
+        Route("/accessibility", pages.accessibility_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
@@ -88,6 +89,7 @@ def create_app(
         Route("/api/v1/conversations/{id}", api.get_conversation, methods=["GET"]),
         Route("/api/v1/conversations/{id}/messages", api.post_message, methods=["POST"]),
         Route("/api/v1/conversations/{id}/events", api.conversation_events, methods=["GET"]),
+        Route("/api/v1/conversations/{id}/leave", api.leave_conversation, methods=["POST"]),
         *console.ROUTES,
     ]
     middleware = [

@@ -111,6 +111,37 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            "/api/v1/conversations/{id}/leave": {
+                "post": {
+                    "operationId": "leaveConversation",
+                    "summary": "The visitor left (quick exit or End chat): close the conversation",
+                    "description": "Closes the conversation with the outcome `visitor_left` and announces the "
+                                   "new state on the live channel; an operator who has the chat gets a "
+                                   "`system` message of kind `visitor_left`. Idempotent: a closed conversation "
+                                   "answers 200 with its state and nothing changes. The token may be sent as "
+                                   "`Authorization: Bearer` or, for `navigator.sendBeacon` (which cannot set "
+                                   "headers), as `{\"token\": \"...\"}` in the body; the body is read as JSON "
+                                   "whatever its Content-Type (sendBeacon sends `text/plain`). Messages sent "
+                                   "afterwards are still stored and answered with the configured `closed` "
+                                   "notice.",
+                    "parameters": [_ID],
+                    "security": [*_AUTH, {}],
+                    "requestBody": {"required": False, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/LeaveRequest"}},
+                        "text/plain": {"schema": {"type": "string",
+                                                  "description": "a LeaveRequest as JSON text (sendBeacon)"}},
+                    }},
+                    "responses": {
+                        "200": {"description": "closed (now or already)", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Left"}}}},
+                        "400": _err("malformed JSON (`bad_json`)"),
+                        **_ERRORS_AUTH,
+                        "413": _err("body too large (`payload_too_large`)"),
+                        "422": _err("`token` not a string (`invalid_field`), unknown fields (`unknown_field`)"),
+                        "429": _err("over `limits.messages_per_minute` for this conversation (`rate_limited`)"),
+                    },
+                },
+            },
             "/api/v1/openapi.json": {
                 "get": {"operationId": "openapi", "summary": "This document",
                         "responses": {"200": {"description": "OpenAPI 3.1", "content": {
@@ -138,6 +169,10 @@ def openapi_document() -> dict[str, Any]:
                                    "summary": "The widget: <script src=\".../widget.js\" data-site=\"KEY\" defer>",
                                    "responses": {"200": {"description": "JavaScript",
                                                          "content": {"text/javascript": {}}}}}},
+            "/accessibility": {"get": {"operationId": "accessibilityStatement",
+                                       "summary": "The accessibility statement (WCAG 2.2 AA)",
+                                       "responses": {"200": {"description": "HTML",
+                                                             "content": {"text/html": {}}}}}},
             "/demo.css": {"get": {"operationId": "demoStyles", "summary": "The demo page's styles",
                                   "responses": {"200": {"description": "CSS", "content": {"text/css": {}}}}}},
             "/widget.css": {"get": {"operationId": "widgetStyles", "summary": "The widget's styles",
@@ -166,6 +201,11 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "oneOf": [{"required": ["text"]}, {"required": ["choice"]}],
                 },
+                "LeaveRequest": {"type": "object", "additionalProperties": False, "properties": {
+                    "token": {"type": "string", "minLength": 1,
+                              "description": "the conversation token, when no Authorization header can be sent"}}},
+                "Left": {"type": "object", "required": ["id", "state"], "properties": {
+                    "id": {"type": "string"}, "state": {"$ref": "#/components/schemas/State"}}},
                 "Option": {"type": "object", "required": ["id", "label"],
                            "properties": {"id": {"type": "string"}, "label": {"type": "string"}}},
                 "Message": {

@@ -1,4 +1,8 @@
-"""The demo page and the widget's static files."""
+"""The demo page, the accessibility statement and the widget's static files.
+
+Visitor-facing page text lives in the HTML files under ``static/`` (reviewable content), never in
+Python.
+"""
 
 from __future__ import annotations
 
@@ -28,3 +32,8 @@ async def widget_css(request: Request) -> Response:
 
 async def demo_css(request: Request) -> Response:
     return _file("demo.css", "text/css; charset=utf-8", "public, max-age=300")
+
+
+async def accessibility_page(request: Request) -> Response:
+    """The accessibility statement (WCAG 2.2 AA; Public Sector Bodies Accessibility Regulations 2018)."""
+    return _file("accessibility.html", "text/html; charset=utf-8", "no-cache")

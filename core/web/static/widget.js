@@ -4,6 +4,8 @@
  * Optional attributes: data-exit-url (quick-exit destination), data-title, data-open="true".
  * Visitor-facing text from the bot arrives through the API; these labels are the widget's own
  * controls. Untrusted text is only ever inserted with textContent, never as HTML.
+ * Quick exit tells the server the visitor left (navigator.sendBeacon) before leaving the page;
+ * "End chat" does the same after an inline confirmation and offers a new chat.
  */
 (function () {
   "use strict";
@@ -54,7 +56,16 @@
       slowDown: "Please wait a moment before sending more.",
       queue: "You are number {n} in the queue.",
       queueWait: "You are number {n} in the queue. Expected wait: about {m} minutes.",
-      ended: "This chat has ended."
+      ended: "This chat has ended.",
+      endChat: "End chat",
+      endConfirm: "Are you sure you want to end this chat?",
+      endYes: "Yes, end chat",
+      endNo: "No, keep chatting",
+      ending: "Ending the chat\u2026",
+      endFailed: "The chat could not be ended. Please check your connection and try again.",
+      newChat: "Start a new chat",
+      statement: "Accessibility statement",
+      newTab: "(opens in a new tab)"
     },
     cy: {
       title: script.getAttribute("data-title") || "Sgwrs ar-lein",
@@ -84,7 +95,16 @@
       slowDown: "Arhoswch ennyd cyn anfon rhagor.",
       queue: "Chi yw rhif {n} yn y ciw.",
       queueWait: "Chi yw rhif {n} yn y ciw. Amser aros disgwyliedig: tua {m} munud.",
-      ended: "Mae'r sgwrs hon wedi dod i ben."
+      ended: "Mae'r sgwrs hon wedi dod i ben.",
+      endChat: "Gorffen y sgwrs",
+      endConfirm: "Ydych chi'n si\u0175r eich bod eisiau gorffen y sgwrs hon?",
+      endYes: "Ydw, gorffen y sgwrs",
+      endNo: "Na, parhau i sgwrsio",
+      ending: "Yn gorffen y sgwrs\u2026",
+      endFailed: "Methwyd \u00e2 gorffen y sgwrs. Gwiriwch eich cysylltiad a rhowch gynnig arall arni.",
+      newChat: "Dechrau sgwrs newydd",
+      statement: "Datganiad hygyrchedd",
+      newTab: "(yn agor mewn tab newydd)"
     }
   };
 
@@ -115,6 +135,8 @@
   var flushing = false;
   var starting = null;
   var stream = null;
+  var queueShown = false;
+  var leaving = false;
 
   // ---- DOM -----------------------------------------------------------------------------------
   function el(tag, attrs, text) {
@@ -157,6 +179,34 @@
   form.appendChild(label);
   form.appendChild(row);
   var human = el("button", { type: "button", "class": "sbw-button sbw-secondary sbw-human" }, t("human"));
+  var endChat = el("button", { type: "button", "class": "sbw-button sbw-secondary sbw-end",
+    "aria-expanded": "false", "aria-controls": "sbw-confirm" }, t("endChat"));
+  var actions = el("div", { "class": "sbw-actions" });
+  actions.appendChild(human);
+  actions.appendChild(endChat);
+
+  // "End chat" asks first, inline (no browser dialog): a labelled group with two buttons.
+  var confirmBox = el("div", { "class": "sbw-confirm", id: "sbw-confirm", role: "group",
+    "aria-labelledby": "sbw-confirm-q", hidden: "" });
+  var confirmQ = el("p", { "class": "sbw-confirm-q", id: "sbw-confirm-q" }, t("endConfirm"));
+  var confirmYes = el("button", { type: "button", "class": "sbw-button sbw-danger sbw-confirm-yes" }, t("endYes"));
+  var confirmNo = el("button", { type: "button", "class": "sbw-button sbw-secondary sbw-confirm-no" }, t("endNo"));
+  var confirmRow = el("div", { "class": "sbw-confirm-row" });
+  confirmRow.appendChild(confirmYes);
+  confirmRow.appendChild(confirmNo);
+  confirmBox.appendChild(confirmQ);
+  confirmBox.appendChild(confirmRow);
+
+  var newChat = el("button", { type: "button", "class": "sbw-button sbw-new", hidden: "" }, t("newChat"));
+
+  var footer = el("p", { "class": "sbw-footer" });
+  var statement = el("a", { "class": "sbw-footer-link", href: BASE + "accessibility", target: "_blank",
+    rel: "noopener" });
+  var statementText = el("span", null, t("statement"));
+  var statementNote = el("span", { "class": "sbw-newtab" }, " " + t("newTab"));
+  statement.appendChild(statementText);
+  statement.appendChild(statementNote);
+  footer.appendChild(statement);
 
   panel.appendChild(header);
   scroller.appendChild(log);
@@ -164,7 +214,10 @@
   panel.appendChild(scroller);
   panel.appendChild(status);
   panel.appendChild(form);
-  panel.appendChild(human);
+  panel.appendChild(actions);
+  panel.appendChild(confirmBox);
+  panel.appendChild(newChat);
+  panel.appendChild(footer);
 
   var bar = el("div", { "class": "sbw-bar" });
   var emergency = el("p", { "class": "sbw-emergency" }, t("emergency"));
@@ -199,6 +252,7 @@
   function scrollDown() { scroller.scrollTop = scroller.scrollHeight; }
 
   function addMessage(m) {
+    if (m.kind === "visitor_left") { return; } // a notice for staff, not for the visitor
     if (m.client_id) {
       var pending = list.querySelector('li[data-client-id="' + cssEscape(m.client_id) + '"]');
       if (pending) {
@@ -233,7 +287,7 @@
     options.hidden = !options.firstChild;
   }
 
-  function setStatus(text) { status.textContent = text || ""; }
+  function setStatus(text) { status.textContent = text || ""; queueShown = false; }
 
   function applyState(s) {
     if (!s) { return; }
@@ -245,7 +299,29 @@
     }
     root.setAttribute("data-status", s.status);
     if (s.emergency) { root.setAttribute("data-emergency", "true"); }
-    if (s.status === "closed") { setStatus(t("ended")); }
+    if (s.status !== "queued" && queueShown) { setStatus(""); } // a person has the chat now
+    if (s.status === "closed") { showClosed(); }
+  }
+
+  // The chat has ended (the visitor ended it, or staff closed it): no more sending here, offer a
+  // new chat. Focus moves to "Start a new chat" when the control that had it has gone.
+  function showClosed() {
+    var focusWasInside = panel.contains(document.activeElement);
+    form.hidden = true;
+    actions.hidden = true;
+    confirmBox.hidden = true;
+    endChat.setAttribute("aria-expanded", "false");
+    showOptions([]);
+    newChat.hidden = false;
+    setStatus(t("ended"));
+    if (focusWasInside && !panel.hidden) { newChat.focus(); }
+  }
+
+  function showOpen() {
+    form.hidden = false;
+    actions.hidden = false;
+    confirmBox.hidden = true;
+    newChat.hidden = true;
   }
 
   function relabel() {
@@ -257,6 +333,13 @@
     label.textContent = t("message");
     send.textContent = t("send");
     human.textContent = t("human");
+    endChat.textContent = t("endChat");
+    confirmQ.textContent = t("endConfirm");
+    confirmYes.textContent = t("endYes");
+    confirmNo.textContent = t("endNo");
+    newChat.textContent = t("newChat");
+    statementText.textContent = t("statement");
+    statementNote.textContent = " " + t("newTab");
     emergency.textContent = t("emergency");
     launch.textContent = t("open");
     exit.textContent = t("exit");
@@ -420,7 +503,8 @@
   function connectStream() {
     if (stream || !session || !window.ReadableStream || !window.TextDecoder) { return; }
     var controller = window.AbortController ? new AbortController() : null;
-    stream = controller || {};
+    var mine = controller || {};
+    stream = mine;
     fetch(API + "/" + encodeURIComponent(session.id) + "/events", {
       headers: { "Accept": "text/event-stream", "Authorization": "Bearer " + session.token },
       credentials: "omit", cache: "no-store", signal: controller ? controller.signal : undefined
@@ -443,7 +527,9 @@
       }
       return pump();
     }).catch(function () {
+      if (stream !== mine) { return; } // replaced (a new chat) or stopped on purpose
       stream = null;
+      root.removeAttribute("data-live");
       if (session) { setTimeout(function () { if (!stream) { loadTranscript(); } }, Math.min(retryDelay, 5000)); }
     });
   }
@@ -456,12 +542,16 @@
     if (!data) { return; }
     var payload;
     try { payload = JSON.parse(data); } catch (e) { return; }
+    root.setAttribute("data-live", "true"); // the live channel is delivering
     if (payload.type === "message" && payload.message) { addMessage(payload.message); }
     else if (payload.type === "state") { applyState(payload.state); }
     else if (payload.type === "queue") {
+      if (state && state.status !== "queued" && state.status !== "bot") { return; }
       setStatus(payload.expected_wait_seconds
         ? t("queueWait", { n: payload.position, m: Math.max(1, Math.round(payload.expected_wait_seconds / 60)) })
         : t("queue", { n: payload.position }));
+      queueShown = true;
+      root.setAttribute("data-queue-position", String(payload.position));
     } else if (payload.type === "resync") { loadTranscript(); }
   }
 
@@ -483,16 +573,95 @@
     launch.focus();
   }
 
+  function leaveUrl(id) { return API + "/" + encodeURIComponent(id) + "/leave"; }
+
+  // Tell the server the visitor has gone. sendBeacon survives the page unloading but cannot set
+  // headers, so the token travels in the (text/plain) body; fetch keepalive is the fallback.
+  function beaconLeave() {
+    if (!session || !session.id || !session.token) { return; }
+    var url = leaveUrl(session.id);
+    var body = JSON.stringify({ token: session.token });
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) { return; }
+    } catch (e) { /* fall through */ }
+    try {
+      fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit",
+        headers: { "Content-Type": "text/plain;charset=UTF-8" } });
+    } catch (e) { /* leaving matters more than telling */ }
+  }
+
   function quickExit() {
+    beaconLeave();
     forget();
     try { root.parentNode.removeChild(root); } catch (e) { /* ignore */ }
     location.replace(EXIT_URL);
+  }
+
+  function askEnd() {
+    confirmBox.hidden = false;
+    endChat.setAttribute("aria-expanded", "true");
+    confirmYes.focus();
+  }
+
+  function cancelEnd() {
+    confirmBox.hidden = true;
+    endChat.setAttribute("aria-expanded", "false");
+    endChat.focus();
+  }
+
+  function endConversation() {
+    if (leaving) { return; }
+    if (!session) { showClosed(); return; }
+    leaving = true;
+    setStatus(t("ending"));
+    api("POST", "/" + encodeURIComponent(session.id) + "/leave").then(function (r) {
+      leaving = false;
+      if (r.status === 200) {
+        outbox = []; save(OUTBOX_KEY, outbox);
+        applyState(r.data.state);
+        return;
+      }
+      if (r.status === 401 || r.status === 404) { forget(); session = null; showClosed(); return; }
+      setStatus(t("endFailed"));
+      confirmYes.focus();
+    }).catch(function () {
+      leaving = false;
+      setStatus(t("endFailed"));
+      confirmYes.focus();
+    });
+  }
+
+  function startNewChat() {
+    if (stream && stream.abort) { try { stream.abort(); } catch (e) { /* ignore */ } }
+    stream = null;
+    root.removeAttribute("data-live");
+    root.removeAttribute("data-status");
+    root.removeAttribute("data-emergency");
+    root.removeAttribute("data-queue-position");
+    forget();
+    session = null;
+    outbox = [];
+    seen = {};
+    state = null;
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    showOptions([]);
+    showOpen();
+    setStatus("");
+    input.focus();
+    startConversation();
   }
 
   launch.addEventListener("click", function () { openPanel(true); });
   minimise.addEventListener("click", closePanel);
   exit.addEventListener("click", quickExit);
   human.addEventListener("click", function () { queueSend({ choice: "human", label: t("human") }); });
+  endChat.addEventListener("click", askEnd);
+  confirmNo.addEventListener("click", cancelEnd);
+  confirmYes.addEventListener("click", endConversation);
+  newChat.addEventListener("click", startNewChat);
+  confirmBox.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); cancelEnd(); }
+  });
   panel.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { e.preventDefault(); closePanel(); }
   });

@@ -101,7 +101,8 @@ def _frame(path: Path) -> tuple[Any, str]:
         frame = pd.DataFrame.from_records(records)
         frame["__line__"] = lines
         return frame, "jsonl"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
+    sep = "\t" if suffix == ".tsv" else ","
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
     return frame, "csv"
 
 

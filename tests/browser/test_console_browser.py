@@ -126,6 +126,8 @@ def test_visitor_hands_over_operator_claims_replies_live_and_closes(open_page, l
     assert "asked to speak to a person" in card.inner_text()
     assert "library" in card.locator("dl.thrive").inner_text()  # the collected description
     visitor.page.locator('.sbw-log li[data-role="system"]', has_text="has joined").wait_for()
+    history_row = op.locator(f'#history-list [data-id="{visitor.conversation_id}"]')
+    history_row.filter(has_text="Open with you").wait_for()
 
     # a typed reply reaches the visitor live, without reloading their page
     reply_box.fill("Hello, I'm Sam. I'm sorry about your bike; I can help you report it.")
@@ -162,7 +164,7 @@ def test_visitor_hands_over_operator_claims_replies_live_and_closes(open_page, l
     assert visitor.page.evaluate("() => window.__sameDocument === true")
     op.locator("#chat-status", has_text="Closed: Advice given").wait_for()
     assert not op.locator("#reply-form").is_visible()
-    op.locator("#history-list", has_text="Closed: Advice given").wait_for()
+    history_row.filter(has_text="Closed: Advice given").wait_for()
 
     # the canned reply was recorded as such in the audit log
     admin = op.context.browser.new_context()

@@ -133,9 +133,10 @@
   // -- queues and history --------------------------------------------------------------------------
   function refresh() {
     refreshQueues();
-    call("GET", "history").then(renderHistory).catch(function () {});
+    refreshHistory();
     if (state.current) openConversation(state.current, true);
   }
+  function refreshHistory() { return call("GET", "history").then(renderHistory).catch(function () {}); }
   function refreshQueues() {
     return call("GET", "queues").then(renderQueues).catch(function (e) { if (e.status === 401) showLogin(); });
   }
@@ -219,7 +220,7 @@
     notice("");
     if (btn) btn.disabled = true;
     call("POST", convPath(id, "/claim"))
-      .then(function () { announce("Chat claimed"); openConversation(id); refreshQueues(); })
+      .then(function () { announce("Chat claimed"); openConversation(id); refreshQueues(); refreshHistory(); })
       .catch(function (e) {
         var msg = e.code === "already_claimed" ? "Another operator has already claimed that chat." : "Could not claim the chat: " + e.message;
         notice(msg);

@@ -44,14 +44,15 @@ def _signals(decisions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def waited_seconds(state: ConversationState, now: datetime | None = None) -> int:
+    """How long the visitor waited in the queue: until the claim, or until now if still waiting."""
     if not state.queued_at:
         return 0
-    now = now or datetime.now(timezone.utc)
     try:
         since = datetime.fromisoformat(state.queued_at)
+        until = datetime.fromisoformat(state.claimed_at) if state.claimed_at else (now or datetime.now(timezone.utc))
     except ValueError:
         return 0
-    return max(0, int((now - since).total_seconds()))
+    return max(0, int((until - since).total_seconds()))
 
 
 def build_card(

@@ -79,21 +79,24 @@ def queue(state: ConversationState, queue_id: str, reason: str, priority: int = 
 
 def claim(state: ConversationState, operator: str) -> Transition:
     _check("claim", state)
-    return Transition(state.replace(status=Status.WITH_OPERATOR, operator=operator), "operator_claimed")
+    return Transition(state.replace(status=Status.WITH_OPERATOR, operator=operator, claimed_at=_now()),
+                      "operator_claimed")
 
 
 def transfer(state: ConversationState, queue_id: str, at: str | None = None) -> Transition:
     _check("transfer", state)
     if queue_id == state.queue:
         raise TransitionError("transfer", state.status)
-    return Transition(state.replace(status=Status.QUEUED, queue=queue_id, operator=None, queued_at=at or _now()),
+    return Transition(state.replace(status=Status.QUEUED, queue=queue_id, operator=None, queued_at=at or _now(),
+                                    claimed_at=None),
                       "transferred")
 
 
 def requeue(state: ConversationState, at: str | None = None) -> Transition:
     _check("requeue", state)
     # the chat keeps its place: queued_at is unchanged unless given
-    return Transition(state.replace(status=Status.QUEUED, operator=None, queued_at=at or state.queued_at or _now()),
+    return Transition(state.replace(status=Status.QUEUED, operator=None, queued_at=at or state.queued_at or _now(),
+                                    claimed_at=None),
                       "requeued")
 
 

@@ -182,6 +182,7 @@ class ConversationState:
     journey_handover: str | None = None  # the reason code of a journey's handover step
     operator: str | None = None  # username of the operator who has the chat
     queued_at: str | None = None  # ISO 8601 UTC time the chat joined its current queue
+    claimed_at: str | None = None  # ISO 8601 UTC time an operator claimed it
 
     def replace(self, **changes: Any) -> ConversationState:
         return dataclasses.replace(self, **changes)

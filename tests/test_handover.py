@@ -58,3 +58,16 @@ def test_transfer_to_same_queue_is_refused():
 def test_visitor_left_closes():
     t = handover.visitor_left(ConversationState(status=Status.QUEUED))
     assert t.state.status is Status.CLOSED and t.state.outcome == "visitor_left" and t.event == "visitor_left"
+
+
+def test_wait_stops_counting_at_the_claim():
+    from datetime import datetime, timezone
+
+    from switchboard.card import waited_seconds
+
+    s = ConversationState(status=Status.QUEUED, queue="q", queued_at="2026-11-27T10:00:00+00:00")
+    later = datetime(2026, 11, 27, 10, 5, tzinfo=timezone.utc)
+    assert waited_seconds(s, later) == 300
+    claimed = handover.claim(s, "op").state.replace(claimed_at="2026-11-27T10:02:00+00:00")
+    assert waited_seconds(claimed, datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc)) == 120
+    assert handover.requeue(claimed).state.claimed_at is None

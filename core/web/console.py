@@ -273,6 +273,7 @@ def _conversation_payload(request: Request, conv: Any) -> dict[str, Any]:
         "id": conv.id,
         "state": conv.state.public(),
         "operator": conv.state.operator,
+        "outcome": conv.state.outcome,
         "messages": [{**m.public(), "author": m.author} for m in messages],
         "card": build_card(conv.state, decisions, intent_label=_intent_label(request, conv.state.intent)),
     }
@@ -522,9 +523,18 @@ class ConsoleObserver:
     def __init__(self, app: Any) -> None:
         self.app = app
 
+    def _staffed(self, conversation_id: str | None) -> bool:
+        if not conversation_id:
+            return False
+        conv = self.app.state.store.get_conversation(force=self.app.state.settings.force_id,
+                                                      conversation_id=conversation_id)
+        return conv is not None and conv.state.status in (Status.QUEUED, Status.WITH_OPERATOR)
+
     @hookimpl
     def on_event(self, event: Any) -> None:
         if event.type in ("handover.requested", "status.changed", "message.received", "emergency.diverted"):
+            if event.type == "message.received" and not self._staffed(event.conversation_id):
+                return  # a chat still with the bot is no operator's business yet
             try:
                 publish_console(self.app, {"type": event.type, "conversation_id": event.conversation_id})
                 if event.type == "handover.requested":

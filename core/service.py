@@ -462,7 +462,8 @@ class ConversationService:
             now = self._clock()
             event = self.event(
                 "visitor.left", conversation_id, now, **{"from": before.status.value}, queue=before.queue,
-                operator=before.operator, turn=before.turn,
+                operator=before.operator, turn=before.turn, emergency=before.emergency,
+                risk_level=before.risk_level.value,
                 waited_seconds=waited_seconds(before, now) if before.status is Status.QUEUED else None,
             )
 

@@ -100,6 +100,7 @@ def test_leave_with_the_bearer_header_closes_the_chat_and_records_it(app):
     assert stored.state.outcome == "visitor_left"
     [left] = _events(c, conv, "visitor.left")
     assert left.data["from"] == "bot" and left.data["operator"] is None and left.schema_version == 1
+    assert left.data["emergency"] is False and left.data["risk_level"] == "none"
     assert [e.data for e in _events(c, conv, "status.changed")] == [{"from": "bot", "to": "closed"}]
     # the new state on the live channel, the console told, nothing said to the visitor
     assert {"type": "state", "state": r.json()["state"]} in pubsub.on(conversation_channel("demo", conv["id"]))

@@ -187,3 +187,36 @@ def test_promote_refuses_a_tampered_model_even_when_forced(tiny, tmp_path, capsy
                            "--models-dir", str(tmp_path / "reg"))
     assert code == 2 and "sha256" in err
     assert not (tmp_path / "reg" / "risk" / "CURRENT").exists()
+
+
+def test_ensure_defaults_trains_once_and_records_a_failed_gate_as_forced(tmp_path, monkeypatch):
+    from switchboard.training import defaults
+    from switchboard.training.registry import GateResult
+
+    risk = write_csv(tmp_path / "risk.csv", ["text", "label", "category"], RISK_ROWS)
+    intent = write_csv(tmp_path / "intent.csv", ["text", "label"], INTENT_ROWS)
+    monkeypatch.setattr(defaults, "DEFAULT_TRAIN", {"risk": risk, "intent": intent})
+    monkeypatch.setattr(defaults, "DEFAULT_EVAL", {"risk": tmp_path / "none.csv", "intent": tmp_path / "none.csv"})
+    monkeypatch.setattr(defaults, "DEFAULT_NEGATIVES", (tmp_path / "missing" / "labeled_data.csv",))
+    gates: list[str] = []
+
+    def gate(kind, folder):
+        gates.append(kind)
+        if kind == "risk":
+            return GateResult(False, {"emergency_recall": 0.5}, ("emergency recall 0.500 < 0.98",))
+        return GateResult(True, {"emergency_recall": 1.0})
+
+    warnings: list[str] = []
+    models = tmp_path / "models"
+    records = defaults.ensure_defaults(models, gate, folds=2, say=lambda s: None, warn=warnings.append)
+    assert [r["kind"] for r in records] == ["risk", "intent"] and gates == ["risk", "intent"]
+    assert records[0]["forced"] is True and "emergency recall 0.500 < 0.98" in records[0]["reason"]
+    assert records[1]["forced"] is False
+    assert any("FAILED the safety gate" in w for w in warnings)
+    assert (models / "risk" / "CURRENT").read_text().strip() == records[0]["version"]
+    # Routine intents from the intent file taught the risk model 'none' (recorded in the card).
+    card = json.loads((models / "risk" / records[0]["version"] / "card.json").read_text())
+    assert card["routine_examples"][0]["rows"] > 0
+    # Second run: models are promoted and load, nothing is trained again.
+    assert defaults.ensure_defaults(models, gate, folds=2, say=lambda s: None, warn=warnings.append) == []
+    assert gates == ["risk", "intent"]

@@ -22,6 +22,7 @@ visitor's words: ``conversation.started``, ``message.received``, ``decision.made
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -51,7 +52,7 @@ from .store import (
     utcnow,
 )
 from .store.pubsub import PubSub, conversation_channel
-from .types import ConversationState, Decision, Event, Reply, Status
+from .types import ConversationState, Decision, Event, Reply, RiskLevel, Status
 
 log = logging.getLogger("switchboard.service")
 
@@ -467,13 +468,22 @@ class ConversationService:
                 waited_seconds=waited_seconds(before, now) if before.status is Status.QUEUED else None,
             )
 
+            # A visitor who leaves an emergency or high-risk chat (the quick exit on a domestic
+            # abuse page, say) may be in more danger, not less: the chat stays with staff, marked,
+            # so a person can decide what to do. Routine chats close.
+            keep_open = before.status in (Status.QUEUED, Status.WITH_OPERATOR) and (
+                before.emergency or before.risk_level >= RiskLevel.HIGH)
+            event = dataclasses.replace(event, data={**event.data, "kept_open": keep_open})
+
             def change(state: ConversationState, expected: Status = before.status) -> ConversationState:
                 if state.status is not expected:
                     raise _StatusMoved  # claimed, closed or requeued meanwhile: decide again
+                if keep_open:
+                    return state.replace(visitor_left_at=now.isoformat(timespec="seconds"))
                 return handover.visitor_left(state).state
 
             try:
-                if before.status is Status.WITH_OPERATOR:
+                if before.status is Status.WITH_OPERATOR or keep_open:
                     _msg, updated = self.post_message(
                         conversation_id, role="system", text=self._visitor_left_notice(), kind="visitor_left",
                         change_state=change, events=[event])

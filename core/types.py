@@ -183,6 +183,7 @@ class ConversationState:
     operator: str | None = None  # username of the operator who has the chat
     queued_at: str | None = None  # ISO 8601 UTC time the chat joined its current queue
     claimed_at: str | None = None  # ISO 8601 UTC time an operator claimed it
+    visitor_left_at: str | None = None  # the visitor left an at-risk chat, which stays with staff
 
     def replace(self, **changes: Any) -> ConversationState:
         return dataclasses.replace(self, **changes)

@@ -273,3 +273,23 @@ def test_service_decides_again_when_the_chat_was_claimed_meanwhile(app):
     kinds = [m.kind for m in c.app.state.store.list_messages(force="demo", conversation_id=conv["id"])]
     assert kinds[-1] == "visitor_left"
     assert len(_events(c, conv, "visitor.left")) == 1
+
+
+def test_leaving_an_emergency_chat_keeps_it_with_staff_marked(app):
+    c, _pubsub = app()
+    conv = _start(c)
+    r = c.post(f"{API}/{conv['id']}/messages", json={"text": "he's outside with a knife trying to get in right now"},
+               headers=_auth(conv))
+    assert r.json()["state"]["emergency"] is True and r.json()["state"]["status"] == "queued"
+    assert _leave(c, conv).status_code == 200
+    inner = c.app.state.service.get(conv["id"]).state
+    assert inner.status.value == "queued"  # not closed: a person must still see it
+    assert inner.visitor_left_at
+    left = _events(c, conv, "visitor.left")
+    assert left and left[-1].data["kept_open"] is True
+    login = c.post("/console/api/login", json={"username": "operator", "password": "demo-operator"},
+                   headers={"Origin": "http://testserver"})
+    assert login.status_code == 200
+    waiting = [w for q in c.get("/console/api/queues").json()["queues"] for w in q["waiting"]]
+    row = next(w for w in waiting if w["id"] == conv["id"])
+    assert row["visitor_left"] is True and row["emergency"] is True

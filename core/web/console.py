@@ -229,6 +229,7 @@ def _queues_payload(request: Request, op: OperatorRecord) -> dict[str, Any]:
             "intent": _intent_label(request, c.state.intent),
             "language": c.state.language,
             "waited_seconds": waited_seconds(c.state, now),
+            "visitor_left": bool(c.state.visitor_left_at),
         } for c in _waiting(request, qid)]
         queues.append({"id": qid, "name": names[qid], "open": dispatcher.is_queue_open(queue=qid, at=now),
                        "waiting": waiting})
@@ -274,6 +275,7 @@ def _conversation_payload(request: Request, conv: Any) -> dict[str, Any]:
         "state": conv.state.public(),
         "operator": conv.state.operator,
         "outcome": conv.state.outcome,
+        "visitor_left_at": conv.state.visitor_left_at,
         "messages": [{**m.public(), "author": m.author} for m in messages],
         "card": build_card(conv.state, decisions, intent_label=_intent_label(request, conv.state.intent)),
     }

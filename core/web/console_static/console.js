@@ -191,6 +191,7 @@
     line1.appendChild(el("span", { class: "verb" }, "Claim"));
     line1.appendChild(document.createTextNode(" "));
     if (c.emergency) { line1.appendChild(el("span", { class: "badge emergency" }, "Emergency")); line1.appendChild(document.createTextNode(" ")); }
+    if (c.visitor_left) { line1.appendChild(el("span", { class: "badge emergency" }, "Visitor left at risk")); line1.appendChild(document.createTextNode(" ")); }
     line1.appendChild(el("strong", {}, c.intent || "Not yet categorised"));
     btn.appendChild(line1);
     btn.appendChild(document.createTextNode(" "));

@@ -154,7 +154,8 @@ class Dispatcher:
                 return [("<wrapped>", _Failure(exc))]
             return [("<hook>", r) for r in results]
         out = []
-        for impl in self._impls[hook_name]:
+        impls = self._impls[hook_name] if hook_name in self._impls else self._collect(hook_name)
+        for impl in impls:
             try:
                 result = impl.function(*[kwargs[a] for a in impl.argnames])
             except Exception as exc:  # noqa: BLE001 - the failure policy handles every exception
@@ -276,7 +277,7 @@ class Dispatcher:
     def health(self) -> list[HealthReport]:
         reports: list[HealthReport] = []
         errors: list[str] = []
-        for plugin, result in self._call_each_simple("report_health", errors):
+        for plugin, result in self._call_each("report_health", errors):
             if isinstance(result, _Failure):
                 reports.append(HealthReport(plugin, "degraded", "health check failed"))
                 continue
@@ -285,22 +286,9 @@ class Dispatcher:
 
     def model_versions(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for _plugin, result in self._call_each_simple("model_versions", []):
+        for _plugin, result in self._call_each("model_versions", []):
             if isinstance(result, dict):
                 out.update(result)
-        return out
-
-    def _call_each_simple(self, hook_name: str, errors: list[str], **kwargs: Any) -> list[tuple[str, Any]]:
-        out = []
-        for impl in self._collect(hook_name):
-            try:
-                result = impl.function(*[kwargs[a] for a in impl.argnames])
-            except Exception as exc:  # noqa: BLE001
-                self._plugin_failed(impl.plugin, hook_name, exc, errors)
-                out.append((impl.plugin, _Failure(exc)))
-                continue
-            if result is not None:
-                out.append((impl.plugin, result))
         return out
 
     def after_decision(self, *, decision: Decision, message: Message) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from . import __version__
+from .datafiles import iter_jsonl
 from .errors import DataError, SwitchboardError
 
 EXIT_USAGE = 2
@@ -236,15 +237,7 @@ def read_rows(
 
 def _read_jsonl(name: str, text: str, id_column: str, text_column: str) -> list[tuple[str, str]]:
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{name}:{lineno}", f"invalid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{name}:{lineno}", "each line must be a JSON object")
+    for lineno, obj in iter_jsonl(name, text):
         if text_column not in obj:
             raise DataError(f"{name}:{lineno}", f"missing {text_column!r} field")
         value = obj[text_column]

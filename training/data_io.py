@@ -8,12 +8,12 @@ one line per problem. Warnings (class imbalance) are returned, not raised.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from switchboard.datafiles import iter_jsonl
 from switchboard.errors import DataError
 from switchboard.text import normalise
 
@@ -87,15 +87,7 @@ def _frame(path: Path) -> tuple[Any, str]:
         records = []
         text = path.read_bytes().decode("utf-8-sig")
         lines = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}", f"invalid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"{path}:{lineno}", "each line must be a JSON object")
+        for lineno, obj in iter_jsonl(str(path), text):
             records.append(obj)
             lines.append(lineno)
         frame = pd.DataFrame.from_records(records)

@@ -35,7 +35,7 @@ from switchboard.types import RiskLevel, RiskSignal
 from .normalise import BOUNDARY, END, START, SURFACE, TEXT, Lexicon, Token, canonical_phrase, tokenise
 from .rules_io import Idiom, Rule
 
-_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR = range(8)
+_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT = range(9)
 _LEVEL = {lvl.value: lvl for lvl in RiskLevel}
 _BE = frozenset({"is", "are", "am"})
 _NOT_PROGRESSIVE = frozenset({
@@ -43,7 +43,8 @@ _NOT_PROGRESSIVE = frozenset({
     "building", "ceiling", "wedding", "king", "ring", "during", "ceiling", "darling", "bring",
     "thinking", "wondering", "asking", "enquiring", "inquiring", "hoping", "writing", "calling",
     "messaging", "contacting", "reporting", "looking", "wanting", "going", "texting", "emailing",
-    "struggling", "feeling", "worrying", "planning to report",
+    "struggling", "feeling", "worrying", "planning to report", "scaring", "frightening", "bothering",
+    "upsetting", "annoying", "affecting", "getting", "starting", "doing my head in",
 })
 #: Words allowed between a negator and the phrase it negates ("no one WAS injured").
 _NEG_FILLER = frozenset({
@@ -53,7 +54,9 @@ _NEG_FILLER = frozenset({
     "trying", "try", "intend", "intending",
 })
 _NEG_LOOKBACK = 4
-_TAGS = {"negated": "negated", "past": "clearly past", "question": "question or hypothetical",
+_FAR = 1_000_000
+_TAGS = {"negated": "negated", "past": "clearly past", "habitual": "habitual, not said to be now",
+         "question": "question or hypothetical",
          "now": "happening now"}
 
 
@@ -118,7 +121,8 @@ class KeywordMatcher:
         for i, idm in enumerate(self.idioms):
             for p in idm.phrases:
                 add(p, _IDIOM, i)
-        for kind, key in ((_NOW, "now"), (_PAST, "past"), (_QUESTION, "question"), (_NEG, "negators")):
+        for kind, key in ((_NOW, "now"), (_PAST, "past"), (_HABIT, "habitual"), (_QUESTION, "question"),
+                          (_NEG, "negators")):
             for p in lexicon.cues.get(key, []):
                 add(p, kind, 0)
         automaton = ahocorasick.Automaton()
@@ -148,7 +152,7 @@ class KeywordMatcher:
         negators: list[int] = []
         near: dict[int, list[tuple[int, int]]] = {}
         not_near: dict[int, list[tuple[int, int]]] = {}
-        now = past = question = False
+        cues: list[tuple[int, int, int]] = []  # (first, last, kind) of every context cue
         for end, values in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:
@@ -157,12 +161,8 @@ class KeywordMatcher:
                     hits.append(Hit(self.rules[payload], payload, first, last))
                 elif kind == _IDIOM:
                     idiom_spans.append((first, last, self.idioms[payload].categories))
-                elif kind == _NOW:
-                    now = True
-                elif kind == _PAST:
-                    past = True
-                elif kind == _QUESTION:
-                    question = True
+                elif kind in (_NOW, _PAST, _QUESTION, _HABIT):
+                    cues.append((first, last, kind))
                 elif kind == _NEG:
                     negators.append(last)
                 elif kind == _NEAR:
@@ -171,10 +171,12 @@ class KeywordMatcher:
                     not_near.setdefault(payload, []).append((first, last))
         if not hits:
             return []
-        now = now or _progressive(tokens)
+        now, past, question, habitual = _context(cues, negators, tokens)
+        progressive = _progressive(tokens)
         best: dict[str, tuple[RiskLevel, RiskSignal]] = {}
         for hit in hits:
-            signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now, past, question)
+            signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now, past, question,
+                                 habitual, progressive)
             if signal is None:
                 continue
             current = best.get(hit.rule.id)
@@ -185,7 +187,7 @@ class KeywordMatcher:
     def _judge(
         self, hit: Hit, tokens: list[Token], text: str, idiom_spans: list[tuple[int, int, tuple[str, ...]]],
         negators: list[int], near: dict[int, list[tuple[int, int]]], not_near: dict[int, list[tuple[int, int]]],
-        now: bool, past: bool, question: bool,
+        now: bool, past: list[int], question: bool, habitual: list[int], progressive: list[int],
     ) -> RiskSignal | None:
         rule = hit.rule
         for a, b, cats in idiom_spans:
@@ -204,18 +206,29 @@ class KeywordMatcher:
                 return None
         outcome = rule.severity
         tag = ""
-        if not now and not past and _ing_in_hit(hit, tokens):
-            now = True  # "throwing things at me", "men fighting": ongoing unless the message says it is over
+        # A present progressive close to the phrase ("he is kicking the door", "men fighting") reads
+        # as ongoing, weaker than an explicit now cue: a question or hypothetical beats it.
+        # The nearer of a past cue and a present progressive decides ("I left my bag on the train
+        # earlier. my neighbour is having a fit" is now; "he was hitting me last night" is past).
+        near_ing = min((abs(p - hit.first) for p in progressive), default=_FAR)
+        near_past = min((abs(p - hit.first) for p in past), default=_FAR)
+        ongoing = near_ing <= _PROGRESSIVE_WINDOW and near_ing < near_past
+        if not ongoing and near_past > _ING_PAST_WINDOW and _ing_in_hit(hit, tokens, habitual):
+            ongoing = True  # "throwing things at me", "men fighting"
         if _negated(hit.first, negators, tokens):
             outcome, tag = _apply(rule.severity, rule.if_negated), "negated"
-        elif rule.requires_now and not now:
+        elif rule.requires_now and not (now or (ongoing and not question)):
             return None
         elif now:
             outcome, tag = _raise(rule.severity, rule.if_now), "now"
-        elif question:
+        elif question and not past:
             outcome, tag = _apply(rule.severity, rule.if_question), "question"
-        elif past:
+        elif ongoing:
+            outcome, tag = _raise(rule.severity, rule.if_now), "now"
+        elif past:  # a real event that is over, even if the visitor asks about it ("can I still report it")
             outcome, tag = _apply(rule.severity, rule.if_past), "past"
+        elif habitual:
+            outcome, tag = _apply(rule.severity, rule.if_habitual), "habitual"
         if outcome == "none":
             return None
         level = _LEVEL[outcome]
@@ -257,9 +270,24 @@ def _negated(first: int, negators: list[int], tokens: list[Token]) -> bool:
 _PAST_AUX = frozenset({"was", "were", "been", "had", "d"})
 
 
-def _ing_in_hit(hit: Hit, tokens: list[Token]) -> bool:
-    """The matched words include a folded -ing verb ("hitting me") not after was/were/been."""
-    if hit.first > 0 and tokens[hit.first - 1][TEXT] in _PAST_AUX:
+#: Words after which an -ing form is a gerund or a habit, not something happening now
+#: ("thoughts OF jumping", "arrested FOR hitting me", "STARTED hurting myself", "KEEPS kicking me").
+_GERUND_BEFORE = frozenset({
+    "of", "about", "for", "from", "without", "after", "before", "like", "started", "start", "stop",
+    "stopped", "kept", "keep", "keeps", "thought", "thoughts", "thinking", "think", "enjoy", "enjoys",
+    "risk", "avoid", "mind", "imagine", "imagining", "dream", "dreams", "fantasise", "fantasising",
+})
+_ING_PAST_WINDOW = 4
+_HABIT_NOW_WINDOW = 4
+_HABIT_WINDOW = 3
+
+
+def _ing_in_hit(hit: Hit, tokens: list[Token], habitual: list[int]) -> bool:
+    """The matched words include a folded -ing verb ("hitting me") used as a progressive: not after
+    was/were/been, a preposition or a habit verb, nor just after a habitual cue ("every day taking")."""
+    if hit.first > 0 and tokens[hit.first - 1][TEXT] in _PAST_AUX | _GERUND_BEFORE:
+        return False
+    if any(0 <= hit.first - h <= _HABIT_WINDOW for h in habitual):
         return False
     for tok in tokens[hit.first: hit.last + 1]:
         s = tok[SURFACE]
@@ -268,16 +296,60 @@ def _ing_in_hit(hit: Hit, tokens: list[Token]) -> bool:
     return False
 
 
-def _progressive(tokens: list[Token]) -> bool:
-    """A present progressive ("he is kicking", "they're trying") reads as happening now."""
+def _context(
+    cues: list[tuple[int, int, int]], negators: list[int], tokens: list[Token]
+) -> tuple[bool, list[int], bool, list[int]]:
+    """Now / past / question flags from the cue spans found in a message.
+
+    A cue inside a longer cue of another kind does not count ("right now" inside "he is not here
+    right now", "in danger" inside "no one is in danger", "keeps" inside "keeps banging"), and a
+    now cue right after a negator does not count ("I'm not in danger", "he isn't outside").
+    """
+    now = question = False
+    past: list[int] = []
+    habitual: list[int] = []
+    kept = [c for c in cues
+            if not any(a <= c[0] and c[1] <= b and (a, b) != (c[0], c[1]) and k != c[2] for a, b, k in cues)]
+    habit_ends = [b for _a, b, k in kept if k == _HABIT]
+    for first, last, kind in kept:
+        if kind == _NOW:
+            # "keeps turning up outside my house": the place belongs to the habit, not to now
+            if not _negated(first, negators, tokens) and not any(0 < first - h <= _HABIT_NOW_WINDOW for h in habit_ends):
+                now = True
+        elif kind == _PAST:
+            past.append(first)
+        elif kind == _HABIT:
+            habitual.append(last)
+        else:
+            question = True
+    return now, past, question, habitual
+
+
+_PROGRESSIVE_WINDOW = 10
+#: Lemmas whose passive progressive is an act happening now ("I'm being followed", "being attacked").
+_BEING_NOW = frozenset({
+    "attack", "follow", "chase", "beat", "hit", "stab", "rob", "mug", "burgle", "kidnap", "hold", "rape",
+    "assault", "kick", "punch", "strangle", "choke", "drag", "batter", "push", "smother", "shoot", "grab",
+    "threaten", "trap", "lock", "hurt", "attacked", "held", "dragged", "kicked", "punched", "beaten",
+})
+
+
+def _progressive(tokens: list[Token]) -> list[int]:
+    """Positions of present progressives ("he is kicking", "they're trying", "I'm being followed")."""
+    out: list[int] = []
     for i in range(len(tokens) - 1):
         if tokens[i][TEXT] in _BE:
-            for j in (i + 1, i + 2):
+            for j in (i + 1, i + 2, i + 3):
                 if j >= len(tokens):
                     break
                 s = tokens[j][SURFACE]
-                if s.endswith("ing") and len(s) >= 5 and s not in _NOT_PROGRESSIVE:
-                    return True
-                if tokens[j][TEXT] not in ("still", "now", "currently", "literally", "actually", "being"):
+                if s == "being":
+                    if j + 1 < len(tokens) and tokens[j + 1][TEXT] in _BEING_NOW:
+                        out.append(j + 1)
                     break
-    return False
+                if s.endswith("ing") and len(s) >= 5 and s not in _NOT_PROGRESSIVE:
+                    out.append(j)
+                    break
+                if tokens[j][TEXT] not in ("still", "now", "currently", "literally", "actually"):
+                    break
+    return out

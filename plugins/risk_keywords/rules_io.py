@@ -22,7 +22,7 @@ OUTCOMES = ("immediate", "high", "elevated", "none", "keep")
 _RULE_KEYS = {
     "id", "category", "severity", "reason", "phrases", "near", "near_window", "not_near",
     "not_near_window", "requires_now",
-    "if_now", "if_past", "if_negated", "if_question", "notes",
+    "if_now", "if_past", "if_habitual", "if_negated", "if_question", "notes",
 }
 _IDIOM_KEYS = {"id", "phrases", "reason", "categories", "notes"}
 _FILE_KEYS = {"rule", "idiom"}
@@ -47,6 +47,7 @@ class Rule:
     requires_now: bool = False
     if_now: str = "keep"
     if_past: str = "keep"
+    if_habitual: str = "keep"
     if_negated: str = "none"
     if_question: str = "none"
 
@@ -110,7 +111,10 @@ def _parse_rule(raw: Mapping[str, Any], path: Path, index: int) -> Rule:
     requires_now = raw.get("requires_now", False)
     if not isinstance(requires_now, bool):
         raise DataError(where, "requires_now must be true or false")
-    defaults = {"if_now": "keep", "if_past": "high" if severity == "immediate" else "keep",
+    if_past = raw.get("if_past", "high" if severity == "immediate" else "keep")
+    defaults = {"if_now": "keep", "if_past": if_past,
+                # habitual ("he keeps turning up") reads like past unless a now cue says otherwise
+                "if_habitual": if_past,
                 "if_negated": "none", "if_question": "none"}
     outcomes: dict[str, str] = {}
     for key, default in defaults.items():

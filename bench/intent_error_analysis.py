@@ -108,9 +108,9 @@ def cross_validate(rows: Sequence[tuple[str, str]], folds: int, config: str | No
 def _categorise(dispatcher: Any, text: str, label: str, fold: int) -> Outcome:
     result = dispatcher.categorise_intent(message=dispatcher.make_message(text))
     ranked = list(result.candidates)
-    rules = [s for s in ranked if s.plugin == RULES_PLUGIN]
-    # the model's own answer, before the rules' votes were merged in
-    ml_top, ml_conf = _ml_top(dispatcher, text)
+    # each plugin's own answer, before the core merged them (the best score per intent)
+    rules_top, _ = _plugin_top(dispatcher, RULES_PLUGIN, text)
+    ml_top, ml_conf = _plugin_top(dispatcher, "intent_ml", text)
     return Outcome(
         text=text, label=label, fold=fold,
         top=ranked[0].intent if ranked else None,
@@ -118,13 +118,14 @@ def _categorise(dispatcher: Any, text: str, label: str, fold: int) -> Outcome:
         second=ranked[1].intent if len(ranked) > 1 else None,
         second_confidence=ranked[1].confidence if len(ranked) > 1 else 0.0,
         top_plugin=ranked[0].plugin if ranked else "",
-        rules_intent=max(rules, key=lambda s: s.confidence).intent if rules else None,
+        rules_intent=rules_top,
         ml_intent=ml_top, ml_confidence=ml_conf,
     )
 
 
-def _ml_top(dispatcher: Any, text: str) -> tuple[str | None, float]:
-    plugin = dispatcher.pm.get_plugin("intent_ml")
+def _plugin_top(dispatcher: Any, name: str, text: str) -> tuple[str | None, float]:
+    """The top intent one plugin votes for on its own (``None`` when it abstains)."""
+    plugin = dispatcher.pm.get_plugin(name)
     if plugin is None:
         return None, 0.0
     scores = plugin.categorise_intent(message=dispatcher.make_message(text)) or []

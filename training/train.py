@@ -195,7 +195,11 @@ def _train(opts: TrainOptions) -> TrainResult:
             # judges the two together.
             p_imm = M.cumulative_scores(oof, classes, "immediate")
             t_recall = M.choose_threshold(p_imm, y == "immediate", opts.target_recall)
-            t_budget = M.budget_threshold(p_imm, y != "immediate", opts.max_false_diversion)
+            # The budget is measured on the project's own labelled rows only: the public
+            # negatives and routine intent rows are easy, and counting them would let far more
+            # false diversions through on the hard cases that matter.
+            own = slice(0, len(data.rows))
+            t_budget = M.budget_threshold(p_imm[own], y[own] != "immediate", opts.max_false_diversion)
             thresholds["immediate"] = round(max(t_recall, t_budget), 6)
             threshold_policy = (
                 f"immediate: recall target {opts.target_recall} on CV (threshold {t_recall:.4f})"

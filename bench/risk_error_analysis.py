@@ -25,7 +25,7 @@ by authors; use it sparingly to check progress.
 
 Run from the repository root::
 
-    .venv/bin/python bench/risk_error_analysis.py --keywords-only [--show 40]
+    .venv/bin/python bench/risk_error_analysis.py --keywords-only [--show 40] [--rule-precision]
     .venv/bin/python bench/risk_error_analysis.py [--folds 5] [--inner-folds 3] [--show 40]
     .venv/bin/python bench/risk_error_analysis.py --eval-aggregate
 """
@@ -159,6 +159,46 @@ def _pct(a: int, b: int) -> str:
     return f"{a / b:6.1%}" if b else "     -"
 
 
+def rule_precision(rows: Sequence[dict[str, str]]) -> list[tuple[str, int, int, Counter[str], int]]:
+    """Per rule id: (id, immediate firings, of which the row is labelled immediate, labels of the rest,
+    immediate rows caught by this rule alone).
+
+    Every immediate signal counts, not only the one reported for the message, so a rule that always
+    fires alongside a better one is still measured.
+    """
+    from switchboard.plugins.risk_keywords.plugin import RULES_DIR, build_matcher
+
+    matcher, _files = build_matcher([RULES_DIR])
+    fired: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    wrong: dict[str, Counter[str]] = defaultdict(Counter)
+    sole: Counter[str] = Counter()
+    for row in rows:
+        ids = {s.rule_id for s in matcher.assess(row["text"]) if s.level.value == "immediate" and s.rule_id}
+        for rid in ids:
+            fired[rid] += 1
+            if row["label"] == "immediate":
+                right[rid] += 1
+                if len(ids) == 1:
+                    sole[rid] += 1
+            else:
+                wrong[rid][row["label"]] += 1
+    return [(rid, fired[rid], right[rid], wrong[rid], sole[rid]) for rid in fired]
+
+
+def print_rule_precision(rows: Sequence[dict[str, str]], min_fired: int = 1) -> None:
+    """The rule-level precision report, least precise first."""
+    table = rule_precision(rows)
+    table.sort(key=lambda t: (t[2] / t[1], -t[1]))
+    print("\nrule precision at immediate (training rows): fired / really immediate (precision)"
+          " | caught by this rule alone | wrong firings by true label")
+    for rid, n, ok, wrong, alone in table:
+        if n < min_fired:
+            continue
+        detail = " ".join(f"{lvl}={wrong[lvl]}" for lvl in LEVELS if wrong.get(lvl))
+        print(f"  {rid:<34} {n:>4} / {ok:>4} ({ok / n:6.1%}) | alone {alone:>3} | {detail}")
+
+
 def print_errors(outcomes: Sequence[Outcome], show: int) -> None:
     """The worst misses and false alarms (training data only)."""
     missed = [o for o in outcomes if o.label == "immediate" and not o.emergency]
@@ -252,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inner-folds", type=int, default=5, help="the training pipeline's own CV folds (thresholds)")
     ap.add_argument("--show", type=int, default=40, help="how many misses / false alarms to list")
     ap.add_argument("--data", type=Path, default=TRAIN_CSV)
+    ap.add_argument("--rule-precision", action="store_true",
+                    help="with --keywords-only: per-rule precision of immediate firings")
     args = ap.parse_args(argv)
     if args.eval_aggregate:
         eval_aggregate(args.inner_folds)
@@ -266,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     print_figures(title, outs)
     print_breakdown(outs, "category")
     print_errors(outs, args.show)
+    if args.rule_precision:
+        print_rule_precision(rows)
     return 0
 
 

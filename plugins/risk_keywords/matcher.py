@@ -276,6 +276,16 @@ _GERUND_BEFORE = frozenset({
     "of", "about", "for", "from", "without", "after", "before", "like", "started", "start", "stop",
     "stopped", "kept", "keep", "keeps", "thought", "thoughts", "thinking", "think", "enjoy", "enjoys",
     "risk", "avoid", "mind", "imagine", "imagining", "dream", "dreams", "fantasise", "fantasising",
+    # a determiner makes the -ing form a noun ("was it about THE stabbing", "A shooting in town")
+    "the", "a", "an", "this", "that", "another",
+})
+#: An -ing word followed by one of these is a noun phrase, not an act now ("at BREAKING point").
+_ING_NOUN_NEXT = {"breaking": frozenset({"point"})}
+#: "having" is a progressive of something happening now only before these ("is having a fit");
+#: "I'm having a bad week", "having dark thoughts" are states, not acts.
+_HAVING_NOW = frozenset({
+    "fit", "seizure", "heart", "stroke", "fight", "go", "punch", "row", "baby", "panic", "breakdown",
+    "asthma", "allergic", "reaction", "contractions",
 })
 _ING_PAST_WINDOW = 4
 _HABIT_NOW_WINDOW = 4
@@ -289,10 +299,26 @@ def _ing_in_hit(hit: Hit, tokens: list[Token], habitual: list[int]) -> bool:
         return False
     if any(0 <= hit.first - h <= _HABIT_WINDOW for h in habitual):
         return False
-    for tok in tokens[hit.first: hit.last + 1]:
+    for k in range(hit.first, hit.last + 1):
+        tok = tokens[k]
         s = tok[SURFACE]
         if s.endswith("ing") and s != tok[TEXT] and s not in _NOT_PROGRESSIVE:
+            if k + 1 < len(tokens) and tokens[k + 1][TEXT] in _ING_NOUN_NEXT.get(s, ()):
+                continue
             return True
+    return False
+
+
+def _having_now(tokens: list[Token], j: int) -> bool:
+    """Whether "having" at ``j`` starts something happening now ("having a fit"), not a state."""
+    for k in (j + 1, j + 2, j + 3):
+        if k >= len(tokens):
+            return False
+        word = tokens[k][TEXT]
+        if word in _HAVING_NOW:
+            return True
+        if word not in ("a", "an", "some", "sort", "of", "kind", "massive", "serious", "really", "another"):
+            return False
     return False
 
 
@@ -346,6 +372,8 @@ def _progressive(tokens: list[Token]) -> list[int]:
                 if s == "being":
                     if j + 1 < len(tokens) and tokens[j + 1][TEXT] in _BEING_NOW:
                         out.append(j + 1)
+                    break
+                if s == "having" and not _having_now(tokens, j):
                     break
                 if s.endswith("ing") and len(s) >= 5 and s not in _NOT_PROGRESSIVE:
                     out.append(j)

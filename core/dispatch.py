@@ -291,6 +291,12 @@ class Dispatcher:
                 out.update(result)
         return out
 
+    def prepare_batch(self, *, messages: Sequence[Message]) -> None:
+        """Let plugins do their work for many messages at once before they are dispatched one
+        by one (batch triage). Never changes a decision; a raising plugin is logged and ignored.
+        An empty ``messages`` ends the batch (plugins drop what they kept)."""
+        self._observe("prepare_batch", messages=messages)
+
     def after_decision(self, *, decision: Decision, message: Message) -> None:
         self._observe("after_decision", decision=decision, message=message)
 
@@ -348,7 +354,7 @@ class Dispatcher:
         slots = self.extract_slots(message=message, errors=errors) if message.text else {}
 
         merged_level = max(level, state.risk_level)
-        state = state.replace(
+        state = _replace(state, 
             turn=message.turn,
             language=language,
             risk_level=merged_level,
@@ -366,7 +372,7 @@ class Dispatcher:
 
         if level is RiskLevel.IMMEDIATE:
             replies.extend(self._emergency_replies(signals, language))
-            state = state.replace(emergency=True)
+            state = _replace(state, emergency=True)
             handover_reasons.append("risk_immediate")
             priority = max(priority, 3)
             intent, state = self._note_intent(message, state, errors)
@@ -390,10 +396,10 @@ class Dispatcher:
                 raised = max(s.level for s in step_signals)
                 if raised > level:
                     level = raised
-                    state = state.replace(risk_level=max(level, state.risk_level))
+                    state = _replace(state, risk_level=max(level, state.risk_level))
                     if level is RiskLevel.IMMEDIATE:
                         turn_replies = self._emergency_replies(step_signals, language) + list(turn_replies)
-                        state = state.replace(emergency=True)
+                        state = _replace(state, emergency=True)
                         handover_reasons.append("risk_immediate")
                         priority = max(priority, 3)
                     elif level is RiskLevel.HIGH:
@@ -464,13 +470,13 @@ class Dispatcher:
         choice = message.choice or ""
         lang = state.language
         if choice == CHOICE_HUMAN:
-            return state.replace(asked_for_human=True), None, [], ()
+            return _replace(state, asked_for_human=True), None, [], ()
         if choice.startswith(CHOICE_LANG_PREFIX):
             if state.journey:
                 return state, None, [], ()
             return state, None, [self._greeting(lang)], ()
         if choice == CHOICE_RESTART:
-            state = state.replace(journey=None, step=None, awaiting=None, intent=None, outcome=None)
+            state = _replace(state, journey=None, step=None, awaiting=None, intent=None, outcome=None)
             return state, None, [self._clarify(lang)], ()
 
         guidance = self._guidance_finder(errors)
@@ -488,26 +494,26 @@ class Dispatcher:
         elif message.text:
             intent = self.categorise_intent(message=message, errors=errors)
         else:
-            return state.replace(misunderstood=state.misunderstood + 1), None, [self._clarify(lang)], ()
+            return _replace(state, misunderstood=state.misunderstood + 1), None, [self._clarify(lang)], ()
 
         if intent.intent == OUT_OF_SCOPE and not intent.clarify:
-            state = state.replace(misunderstood=0, outcome=None, intent=None)
+            state = _replace(state, misunderstood=0, outcome=None, intent=None)
             return state, intent, [
                 Reply(self.settings.text("out_of_scope", lang), kind="out_of_scope", options=self._intent_options(lang))
             ], ()
         if intent.clarify or intent.intent is None:
-            state = state.replace(
+            state = _replace(state, 
                 awaiting="intent_choice",
                 misunderstood=state.misunderstood + 1,
                 no_progress=state.no_progress + 1,
             )
             return state, intent, [self._clarify(lang)], ()
 
-        state = state.replace(intent=intent.intent, intent_confidence=intent.confidence, awaiting=None, misunderstood=0)
+        state = _replace(state, intent=intent.intent, intent_confidence=intent.confidence, awaiting=None, misunderstood=0)
         journey = self.journeys.for_intent(intent.intent)
         if journey is None:
             # No journey for this intent: a person takes it.
-            return state.replace(outcome="handover"), intent, [], ()
+            return _replace(state, outcome="handover"), intent, [], ()
         result = self.journeys.start(journey.id, state=state, message=message, slots=slots, guidance=guidance)
         return self._after_step(state, result), intent, list(result.replies), self._step_signals(result)
 
@@ -520,7 +526,7 @@ class Dispatcher:
             return None, state
         intent = self.categorise_intent(message=message, errors=errors)
         if intent.intent and not intent.clarify and intent.intent != OUT_OF_SCOPE:
-            state = state.replace(intent=intent.intent, intent_confidence=intent.confidence)
+            state = _replace(state, intent=intent.intent, intent_confidence=intent.confidence)
         return intent, state
 
     def _step_signals(self, result: StepResult) -> tuple[RiskSignal, ...]:
@@ -539,12 +545,12 @@ class Dispatcher:
 
     def _after_step(self, before: ConversationState, result: StepResult) -> ConversationState:
         state = result.state
-        state = state.replace(
+        state = _replace(state, 
             misunderstood=0 if result.understood else before.misunderstood + 1,
             no_progress=0 if result.progressed else before.no_progress + 1,
         )
         if result.handover:
-            state = state.replace(outcome="handover", journey_handover=result.handover)
+            state = _replace(state, outcome="handover", journey_handover=result.handover)
         return state
 
     def _guidance_finder(self, errors: list[str]) -> Callable[[str, str, str | None], list[GuidancePassage]]:
@@ -612,7 +618,7 @@ class Dispatcher:
         is_open = target.open and self.is_queue_open(queue=target.queue, at=at)
         opens_at = target.opens_at or (None if is_open else self.next_opening(queue=target.queue, at=at))
         name = target.name or target.queue
-        state = state.replace(
+        state = _replace(state, 
             handover=True,
             handover_reasons=tuple(dict.fromkeys(state.handover_reasons + tuple(reasons))),
             queue=target.queue,
@@ -622,7 +628,7 @@ class Dispatcher:
         queued_at = at.astimezone(timezone.utc).isoformat(timespec="seconds")
         if is_open:
             if state.status is Status.BOT:
-                state = state.replace(status=Status.QUEUED, queued_at=queued_at)
+                state = _replace(state, status=Status.QUEUED, queued_at=queued_at)
             key = "urgent_handover" if level >= RiskLevel.HIGH else (
                 "human_requested" if "asked_for_human" in reasons else "handover_queued"
             )
@@ -634,7 +640,7 @@ class Dispatcher:
             if not self.settings.has_text(key, lang):
                 key = "handover_closed"
             if behaviour == "wait" and state.status is Status.BOT:
-                state = state.replace(status=Status.QUEUED, queued_at=queued_at)
+                state = _replace(state, status=Status.QUEUED, queued_at=queued_at)
             replies.append(Reply(self.settings.text(key, lang, queue=name, opens_at=when), kind="handover_closed"))
             if level >= RiskLevel.HIGH:
                 replies.insert(0, Reply(self.settings.text("urgent_handover", lang, queue=name), kind="handover"))
@@ -668,8 +674,48 @@ def _as_list(result: Any) -> list[Any]:
 
 
 def _with_plugin(obj: Any, plugin: str) -> Any:
-    return dataclasses.replace(obj, plugin=plugin)
+    if obj.plugin == plugin:
+        return obj  # already stamped: replacing would give an equal object
+    return _replace(obj, plugin=plugin)
 
 
-def _replace(message: Message, **changes: Any) -> Message:
-    return dataclasses.replace(message, **changes)
+#: Per dataclass: its field names if :func:`_replace` may copy it directly, else ``None``.
+_PLAIN: dict[type, frozenset[str] | None] = {}
+
+
+def _plain_fields(cls: type) -> frozenset[str] | None:
+    fields = getattr(cls, "__dataclass_fields__", None)
+    init = getattr(cls, "__init__", None)
+    if (
+        fields is None
+        or hasattr(cls, "__post_init__")
+        or "__slots__" in cls.__dict__
+        or getattr(getattr(init, "__code__", None), "co_filename", "") != "<string>"  # hand-written __init__
+        or any(not f.init or f._field_type is not dataclasses._FIELD for f in fields.values())  # type: ignore[attr-defined]
+    ):
+        return None
+    return frozenset(fields)
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for the core's frozen dataclasses, on the hot path.
+
+    ``dataclasses.replace`` rebuilds the keyword arguments of every field and runs ``__init__``
+    (tens of microseconds for :class:`ConversationState`). For a plain dataclass (generated
+    ``__init__``, no ``__post_init__``, no ``__slots__``, no ``InitVar`` or ``init=False`` fields)
+    that ``__init__`` only stores each value, so copying the instance's attributes and
+    overwriting the changed ones gives the same object. Anything else, and unknown field names
+    (which raise ``TypeError``), go through ``dataclasses.replace``.
+    """
+    cls = type(obj)
+    try:
+        names = _PLAIN[cls]
+    except KeyError:
+        names = _PLAIN[cls] = _plain_fields(cls)
+    if names is None or not names.issuperset(changes):
+        return dataclasses.replace(obj, **changes)
+    new = object.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(obj.__dict__)
+    attrs.update(changes)
+    return new

@@ -23,6 +23,7 @@ Failure policy (what happens when an implementation raises; see ``switchboard.di
 * ``decide_escalation``: treated as a vote to hand over (reason ``plugin_failure``).
 * ``select_queue``: the configured fallback queue is used; ``is_queue_open`` raising counts as
   closed; ``next_opening`` raising counts as unknown.
+* ``prepare_batch``: logged and ignored; every message is then answered on its own.
 * ``configure``, ``validate_config``, ``register_…``: start-up fails with a one-line error naming
   the plugin, unless the plugin handles the problem itself and reports ``degraded`` health.
 * observers: logged and ignored.
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pluggy
 
@@ -172,6 +173,26 @@ def register_intent_rules() -> list[Path] | None:
 
 
 # --- per message -------------------------------------------------------------------------------
+
+
+@hookspec
+def prepare_batch(messages: Sequence[Message]) -> None:
+    """Get ready for many messages that are about to be dispatched one by one (batch triage).
+
+    :param messages: the messages, in the order they will be dispatched (each one is later
+        passed to the per-message hooks as it is here).
+    :returns: ignored. An empty sequence means the batch is over: drop what was kept.
+
+    Collect-all, and optional: ``switchboard triage`` calls it before each chunk of rows so a
+    plugin can do its expensive work for all of them at once (the model plugins score every
+    text in one vectorised pass and keep the answers for ``assess_risk`` and
+    ``categorise_intent``). It must never change an answer: a message that was not prepared, or
+    was prepared with a model that has since been swapped, is answered exactly as usual; the
+    live chat never calls it. Raising is logged and ignored (each message is then handled on
+    its own).
+
+    versionadded: 0.1
+    """
 
 
 @hookspec

@@ -14,10 +14,11 @@ Options (``[plugins.intent_ml]``): ``model`` (pin one model folder) and ``reload
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from switchboard import hookimpl
-from switchboard.plugins.risk_ml.holder import ModelHolder
+from switchboard.plugins.risk_ml.artefact import LoadedModel
+from switchboard.plugins.risk_ml.holder import BatchAnswers, ModelHolder
 from switchboard.plugins.risk_ml.plugin import configure_holder, validate_options
 from switchboard.types import HealthReport, IntentScore, Message
 
@@ -29,6 +30,7 @@ class IntentMLPlugin:
 
     def __init__(self) -> None:
         self.holder = ModelHolder("intent", self.name)
+        self.batch = BatchAnswers()
 
     @hookimpl(trylast=True)
     def validate_config(self, settings: Any) -> list[str]:
@@ -39,15 +41,19 @@ class IntentMLPlugin:
         configure_holder(self.holder, self.name, settings)
 
     @hookimpl(trylast=True)
+    def prepare_batch(self, messages: Sequence[Message]) -> None:
+        """Score every text of a batch in one pass (answers kept for :meth:`categorise_intent`)."""
+        self.batch.prepare(self.holder.get(), messages, scores_for)
+
+    @hookimpl(trylast=True)
     def categorise_intent(self, message: Message) -> list[IntentScore] | None:
         model = self.holder.get()
         if model is None or not message.normalised:
             return None
-        proba = model.fast.predict_proba_one(message.normalised, prepared=True)
-        return [
-            IntentScore(intent=c, confidence=float(p), source=model.version)
-            for c, p in sorted(zip(model.fast.classes, proba), key=lambda cp: -cp[1])
-        ]
+        found, answer = self.batch.lookup(model, message.normalised)
+        if found:
+            return list(answer)
+        return _scores(model, model.fast.predict_proba_one(message.normalised, prepared=True))
 
     @hookimpl(trylast=True)
     def report_health(self) -> HealthReport:
@@ -57,3 +63,16 @@ class IntentMLPlugin:
     def model_versions(self) -> dict[str, str] | None:
         version = self.holder.version
         return {"intent": version} if version else None
+
+
+def scores_for(model: LoadedModel, texts: Sequence[str]) -> list[tuple[IntentScore, ...]]:
+    """The intent scores of many normalised texts, scored in one vectorised pass."""
+    proba = model.fast.predict_batch(texts, prepared=True)[0]
+    return [tuple(_scores(model, row)) for row in proba]
+
+
+def _scores(model: LoadedModel, proba: Any) -> list[IntentScore]:
+    return [
+        IntentScore(intent=c, confidence=float(p), source=model.version)
+        for c, p in sorted(zip(model.fast.classes, proba), key=lambda cp: -cp[1])
+    ]

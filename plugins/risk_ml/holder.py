@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from switchboard.errors import ModelLoadError
-from switchboard.types import HealthReport
+from switchboard.types import HealthReport, Message
 
 from .artefact import LoadedModel, current_file, load_current, load_model
 
@@ -169,3 +170,38 @@ class ModelHolder:
             )
         else:
             log.error("%s model update refused: %s; still serving %s", self.kind, exc, self._model.version)
+
+
+class BatchAnswers:
+    """The answers a model plugin worked out for a batch of messages (``prepare_batch``).
+
+    They are kept with the model that gave them: after a hot swap, :meth:`lookup` finds nothing
+    and the plugin scores the message as usual, so a batch never changes an answer. Only the
+    last batch is kept; an empty batch drops it.
+    """
+
+    def __init__(self) -> None:
+        self._kept: tuple[LoadedModel | None, dict[str, Any]] = (None, {})
+
+    def prepare(
+        self,
+        model: LoadedModel | None,
+        messages: Sequence[Message],
+        answer_all: Callable[[LoadedModel, list[str]], Sequence[Any]],
+    ) -> None:
+        """Work out ``answer_all(model, texts)`` for the distinct normalised texts of ``messages``."""
+        self._kept = (None, {})
+        texts = list(dict.fromkeys(m.normalised for m in messages if m.normalised))
+        if model is None or not texts:
+            return
+        answers = answer_all(model, texts)
+        self._kept = (model, dict(zip(texts, answers)))
+
+    def lookup(self, model: LoadedModel, normalised: str) -> tuple[bool, Any]:
+        """``(True, answer)`` if this model answered this text in the last batch, else ``(False, None)``."""
+        kept_model, answers = self._kept
+        if kept_model is not model:
+            return False, None
+        if normalised in answers:
+            return True, answers[normalised]
+        return False, None

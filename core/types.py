@@ -333,6 +333,7 @@ class RoutingContext:
     priority: int = 0
     reasons: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # queues already tried (full, closed) or transferred from
+    waiting: Mapping[str, int] = field(default_factory=dict)  # chats waiting now, per queue
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,15 @@ def test_cross_origin_post_is_refused(app):
     cid, _, _ = _handover(app)
     r = op.post(f"/console/api/conversations/{cid}/claim", headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "origin_not_allowed"
+
+
+def test_capacity_per_operator_limits_open_chats(app):
+    op = _client(app, OP2)  # works contact_centre (3 per operator) and safeguarding (1 per operator)
+    chats = [_handover(app)[0] for _ in range(4)]
+    assert all(_queue_of(app, c) == "contact_centre" for c in chats)
+    codes = [op.post(f"/console/api/conversations/{c}/claim").status_code for c in chats]
+    assert codes == [200, 200, 200, 409]
+    r = op.post(f"/console/api/conversations/{chats[3]}/claim")
+    assert r.json()["error"]["code"] == "at_capacity"
+    op.post(f"/console/api/conversations/{chats[0]}/close", json={"outcome": "advice_given"})
+    assert op.post(f"/console/api/conversations/{chats[3]}/claim").status_code == 200

@@ -238,3 +238,26 @@ def test_invalid_config_stops_start_up_naming_key(sb_settings, sb_dispatcher):
         sb_dispatcher(settings=settings)
     assert "queues.safeguarding.overflow" in str(err.value)
     assert "did you mean 'contact_centre'" in str(err.value)
+
+
+def test_a_full_queue_overflows(sb_settings):
+    import dataclasses
+
+    from switchboard.plugins.queues.routing import build_router
+
+    settings = sb_settings(overrides={"queues": {"safeguarding": {"max_waiting": 3}}})
+    r = build_router(settings)
+    base = ctx(categories=("domestic_abuse",), level=RiskLevel.HIGH)
+    assert r.select(dataclasses.replace(base, waiting={"safeguarding": 2})).queue == "safeguarding"
+    full = r.select(dataclasses.replace(base, waiting={"safeguarding": 3}))
+    assert full.queue == "contact_centre" and full.fallback_from == "safeguarding"
+    assert "safeguarding full" in full.reason
+    # the fallback queue always takes the chat, however many are waiting
+    assert r.select(dataclasses.replace(ctx(), waiting={"contact_centre": 999})).queue == "contact_centre"
+
+
+def test_max_waiting_is_validated(sb_settings):
+    from switchboard.plugins.queues.routing import validate_routing
+
+    problems = validate_routing(sb_settings(overrides={"queues": {"fraud": {"max_waiting": 0}}}))
+    assert any(p.startswith("queues.fraud.max_waiting") for p in problems)

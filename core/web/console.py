@@ -304,6 +304,19 @@ async def conversation(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_conversation_payload, request, conv))
 
 
+def _capacity(request: Request, queue: str | None) -> int:
+    """``capacity_per_operator`` of the queue: how many chats one operator handles at once."""
+    table = request.app.state.settings.section("queues").get(queue or "", {})
+    value = table.get("capacity_per_operator", 1) if isinstance(table, Mapping) else 1
+    return int(value) if isinstance(value, int) and value > 0 else 1
+
+
+def _holding(request: Request, username: str) -> int:
+    store = request.app.state.store
+    convs = store.list_conversations(force=request.app.state.settings.force_id, status="with_operator", limit=500)
+    return sum(1 for c in convs if c.state.operator == username)
+
+
 async def claim(request: Request) -> Response:
     _same_origin(request)
     op = await _operator(request)
@@ -314,6 +327,11 @@ async def claim(request: Request) -> Response:
         raise ApiError(403, "forbidden", "this chat is not in your queues")
     if conv.state.status is not Status.QUEUED:
         raise ApiError(409, "already_claimed", "another operator has already claimed this chat")
+    capacity = _capacity(request, conv.state.queue)
+    holding = await run_in_threadpool(_holding, request, op.username)
+    if holding >= capacity:
+        raise ApiError(409, "at_capacity",
+                       f"you already have {holding} chat(s) open; this queue allows {capacity} per operator")
     try:
         transition = handover.claim(conv.state, op.username)
         waited = waited_seconds(conv.state)

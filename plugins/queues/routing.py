@@ -31,7 +31,8 @@ from switchboard.plugins.office_hours.schedule import Schedule, load_schedules, 
 from switchboard.types import QueueTarget, RiskLevel, RoutingContext
 
 QUEUE_KEYS = frozenset(
-    {"name", "schedule", "capacity_per_operator", "priority", "overflow", "out_of_hours", "callback_hours", "description"}
+    {"name", "schedule", "capacity_per_operator", "max_waiting", "priority", "overflow", "out_of_hours",
+     "callback_hours", "description"}
 )
 RULE_KEYS = frozenset(
     {"id", "queue", "priority", "intents", "risk_categories", "risk_levels", "min_risk_level", "languages", "during", "description"}
@@ -49,6 +50,7 @@ class Queue:
     names: Mapping[str, str]
     schedule: str | None
     capacity_per_operator: int = 1
+    max_waiting: int | None = None  # the queue is full with this many chats waiting
     priority: int = 0
     overflow: str | None = None
     out_of_hours: str = "wait"
@@ -117,7 +119,7 @@ class Router:
 
     def select(self, context: RoutingContext) -> QueueTarget | None:
         """Pick the queue for a handover (see the module docstring)."""
-        excluded = set(context.exclude)
+        excluded = set(context.exclude) | self.full_queues(context)
         for rule in self.rules:
             if not rule.matches(context, self.schedules):
                 continue
@@ -125,6 +127,15 @@ class Router:
             if target is not None:
                 return target
         return self._place(self.fallback, context, excluded, "fallback", 0)
+
+    def full_queues(self, context: RoutingContext) -> set[str]:
+        """Queues with ``max_waiting`` chats or more already waiting (never the fallback queue,
+        which always takes a chat)."""
+        return {
+            qid for qid, queue in self.queues.items()
+            if queue.max_waiting is not None and qid != self.fallback
+            and context.waiting.get(qid, 0) >= queue.max_waiting
+        }
 
     # -- helpers --------------------------------------------------------------------------------
     def _place(
@@ -167,7 +178,8 @@ class Router:
         fallback_from = None if queue_id == wanted else wanted
         reason = why
         if fallback_from is not None:
-            state = "excluded" if wanted in context.exclude else "closed"
+            state = ("excluded" if wanted in context.exclude
+                     else "full" if wanted in self.full_queues(context) else "closed")
             reason += f": {wanted} {state}, sent to {queue_id}"
             if context.language != "en":
                 reason += f" (visitor language {context.language})"
@@ -243,6 +255,7 @@ def _queue(qid: str, table: Mapping[str, Any]) -> Queue:
         names=names,
         schedule=table.get("schedule"),
         capacity_per_operator=int(table.get("capacity_per_operator", 1)),
+        max_waiting=int(table["max_waiting"]) if table.get("max_waiting") is not None else None,
         priority=int(table.get("priority", 0)),
         overflow=table.get("overflow"),
         out_of_hours=str(table.get("out_of_hours", "wait")),
@@ -304,11 +317,11 @@ def validate_routing(settings: Any) -> list[str]:
         sched = table.get("schedule")
         if sched is not None and (not isinstance(sched, str) or sched not in schedule_names):
             problems.append(f"{base}.schedule: unknown schedule {sched!r}" + _suggest(str(sched), schedule_names))
-        for key in ("capacity_per_operator", "priority"):
+        for key in ("capacity_per_operator", "priority", "max_waiting"):
             value = table.get(key, 1)
             if isinstance(value, bool) or not isinstance(value, int):
                 problems.append(f"{base}.{key}: expected an integer")
-            elif key == "capacity_per_operator" and value < 1:
+            elif key in ("capacity_per_operator", "max_waiting") and value < 1:
                 problems.append(f"{base}.{key}: must be at least 1")
             elif value < 0:
                 problems.append(f"{base}.{key}: must not be negative")

@@ -209,6 +209,38 @@ def test_unless_phrases_stop_known_misfires(plugin: IntentRulesPlugin, text: str
     assert wrong not in [s.intent for s in scores[:1]], (text, scores)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how do I apply for a provisional driving licence", "out_of_scope"),
+        ("the street light outside our house has been out for a fortnight", "out_of_scope"),
+        ("we found an old shotgun and cartridges in my late dad's loft, how do we hand them in", "general_enquiry"),
+        ("what happens to property taken as evidence once the case is over", "general_enquiry"),
+        ("I overheard two lads on the bus planning to rob the garage on Friday", "information_sharing"),
+        ("my neighbour is out on tag and keeps breaking his curfew", "information_sharing"),
+        ("what's the crime rate like round Fairfield, thinking of moving", "neighbourhood_concern"),
+        ("I got mugged outside the station on Saturday, they took my phone", "crime_report"),
+    ],
+)
+def test_high_precision_rules_added_from_error_analysis(plugin: IntentRulesPlugin, text: str, intent: str) -> None:
+    scores = plugin.categorise_intent(_msg(text))
+    assert scores and scores[0].intent == intent, (text, scores)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a man was waving an old shotgun about in the street earlier",  # a weapon in use is not an enquiry
+        "the street light got smashed by youths again last night",  # damage is not a council question
+        "my bike got stolen, I overheard the lads who took it talking about it",  # own crime, not information
+    ],
+)
+def test_new_rules_stay_silent_where_they_would_be_wrong(plugin: IntentRulesPlugin, text: str) -> None:
+    scores = plugin.categorise_intent(_msg(text)) or []
+    wrong = {"general_enquiry", "out_of_scope", "information_sharing"}
+    assert not scores or scores[0].intent not in wrong, (text, scores)
+
+
 def test_rules_precision_on_the_training_data(plugin: IntentRulesPlugin) -> None:
     """Where the rules vote, their best vote agrees with the project's label on >= 95% of the
     training rows (bench/intent_error_analysis.py reports the same figure per intent)."""

@@ -278,7 +278,16 @@ TRIAGE_CHUNK = 4096
 def triage_rows(
     dispatcher: Any, rows: list[tuple[str, str]], progress: bool | None = None, chunk: int = TRIAGE_CHUNK
 ) -> Iterator[dict[str, Any]]:
-    """Triage each row exactly as the live chat triages a first message.
+    """Triage each row exactly as the live chat triages a first message (see
+    :func:`triage_decisions`); yields one :func:`decision_row` per row, in order."""
+    for row_id, decision in triage_decisions(dispatcher, rows, progress, chunk):
+        yield decision_row(row_id, decision)
+
+
+def triage_decisions(
+    dispatcher: Any, rows: list[tuple[str, str]], progress: bool | None = None, chunk: int = TRIAGE_CHUNK
+) -> Iterator[tuple[str, Any]]:
+    """``(id, Decision)`` for each row, decided exactly as the live chat decides a first message.
 
     Rows are taken ``chunk`` at a time: the messages are built, plugins get the chance to do
     their work for the whole chunk at once (``prepare_batch``: the models score every text in
@@ -303,7 +312,7 @@ def triage_rows(
                 messages = [make_message(text, received_at=now) for _row_id, text in part]
                 dispatcher.prepare_batch(messages=messages)
                 for (row_id, _text), message in zip(part, messages):
-                    yield decision_row(row_id, dispatch(message))
+                    yield row_id, dispatch(message)
                 bar.update(len(part))
         finally:
             dispatcher.prepare_batch(messages=())

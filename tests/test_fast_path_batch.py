@@ -292,3 +292,63 @@ def test_fast_replace_runs_post_init_of_classes_that_have_one():
     assert _replace(Checked(1), value=2) == Checked(2)
     with pytest.raises(ValueError):
         _replace(Checked(1), value=-1)
+
+
+def test_char_grams_equal_scikit_learns_char_wb_analyser():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from switchboard.plugins.risk_ml.batch import word_char_grams
+
+    docs = [normalise(t) for t in AWKWARD] + ["a", "ab abc abcd abcde abcdef", "é ß 日本語 x_y 12"]
+    for ngram_range in ((2, 5), (1, 3), (3, 3), (4, 6)):
+        analyse = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
+        for doc in docs:
+            ours = [g for w in doc.split() for g in word_char_grams(w, ngram_range)]
+            assert ours == analyse(doc), (doc, ngram_range)
+
+
+def _fake_model(classes, thresholds, proba=None):
+    from types import SimpleNamespace
+
+    fast = SimpleNamespace(
+        classes=list(classes),
+        predict_batch=lambda texts, prepared=False: [np.asarray(proba)],
+        head_classes=lambda head: list(classes),
+    )
+    return SimpleNamespace(fast=fast, thresholds=thresholds, version="v-test")
+
+
+@pytest.mark.parametrize(
+    "classes", [["elevated", "high", "immediate", "none"], ["high", "immediate", "none"], ["none", "immediate"]]
+)
+def test_vectorised_risk_levels_equal_the_one_row_rule(classes):
+    from switchboard.plugins.risk_ml.plugin import risk_level_for, risk_levels_for
+
+    rng = np.random.default_rng(7)
+    rows = rng.dirichlet(np.ones(len(classes)) * 0.4, size=400)
+    thresholds = {"immediate": 0.3, "high": 0.45, "elevated": 0.5}
+    # rows sitting exactly on a threshold (>= must choose the level)
+    edge = np.zeros((1, len(classes)))
+    edge[0, classes.index("immediate")] = 0.3
+    edge[0, classes.index("none")] = 0.7
+    rows = np.vstack([rows, edge])
+    model = _fake_model(classes, thresholds)
+    levels, scores = risk_levels_for(model, rows)
+    for i, row in enumerate(rows):
+        level, score = risk_level_for(model, row)
+        assert levels[i] is level
+        assert float(scores[i]) == score  # exactly: same additions in the same order
+    assert levels[-1] is RiskLevel.IMMEDIATE
+    assert len({lv for lv in levels}) >= 2
+
+
+def test_batched_intent_scores_keep_sorted_order_on_ties():
+    from switchboard.plugins.intent_ml.plugin import _scores, scores_for
+
+    classes = ["crime_report", "fraud_scam", "general_enquiry", "road_traffic"]
+    proba = [[0.25, 0.25, 0.25, 0.25], [0.1, 0.4, 0.4, 0.1], [0.7, 0.1, 0.1, 0.1]]
+    model = _fake_model(classes, {}, proba)
+    batched = scores_for(model, ["a", "b", "c"])
+    for row, got in zip(proba, batched):
+        assert list(got) == _scores(model, np.asarray(row))
+    assert [s.intent for s in batched[1]] == ["fraud_scam", "general_enquiry", "crime_report", "road_traffic"]

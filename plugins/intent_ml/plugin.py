@@ -67,8 +67,17 @@ class IntentMLPlugin:
 
 def scores_for(model: LoadedModel, texts: Sequence[str]) -> list[tuple[IntentScore, ...]]:
     """The intent scores of many normalised texts, scored in one vectorised pass."""
+    import numpy as np
+
     proba = model.fast.predict_batch(texts, prepared=True)[0]
-    return [tuple(_scores(model, row)) for row in proba]
+    # most likely first; a stable sort keeps ties in class order, as sorted() does
+    order = np.argsort(-proba, axis=1, kind="stable")
+    classes = model.fast.classes
+    version = model.version
+    return [
+        tuple(IntentScore(intent=classes[j], confidence=p, source=version) for j, p in zip(o.tolist(), row[o].tolist()))
+        for o, row in zip(order, proba)
+    ]
 
 
 def _scores(model: LoadedModel, proba: Any) -> list[IntentScore]:

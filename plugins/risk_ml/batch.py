@@ -45,19 +45,19 @@ class Units(NamedTuple):
 
 
 def _units(docs: Sequence[str], split: Callable[[str], list[str]]) -> Units:
-    numbers: dict[str, int] = {}
-    number = numbers.setdefault
-    flat: list[int] = []
+    flat: list[str] = []
     lengths: list[int] = []
     extend = flat.extend
     append = lengths.append
     for doc in docs:
         parts = split(doc)
-        extend([number(p, len(numbers)) for p in parts])
+        extend(parts)
         append(len(parts))
+    unique = list(dict.fromkeys(flat))
+    number = {p: i for i, p in enumerate(unique)}
     return Units(
-        list(numbers),
-        np.fromiter(flat, dtype=np.int64, count=len(flat)),
+        unique,
+        np.fromiter(map(number.__getitem__, flat), dtype=np.int64, count=len(flat)),
         np.fromiter(lengths, dtype=np.int64, count=len(lengths)),
     )
 
@@ -73,6 +73,7 @@ class TextBatch:
     docs: list[str]
     _tokens: dict[str, Units] = field(default_factory=dict, repr=False)
     _words: Units | None = field(default=None, repr=False)
+    _grams: dict[tuple[int, int], dict[str, list[str]]] = field(default_factory=dict, repr=False)
 
     def tokens(self, pattern: str) -> Units:
         """Word tokens as ``re.findall(pattern)`` finds them."""
@@ -82,11 +83,39 @@ class TextBatch:
             units = self._tokens[pattern] = _units(self.docs, split)
         return units
 
+    def char_grams(self, word: str, ngram_range: tuple[int, int]) -> list[str]:
+        """:func:`word_char_grams`, worked out once per batch for every model that needs it."""
+        seen = self._grams.get(ngram_range)
+        if seen is None:
+            seen = self._grams[ngram_range] = {}
+        grams = seen.get(word)
+        if grams is None:
+            grams = seen[word] = word_char_grams(word, ngram_range)
+        return grams
+
     def words(self) -> Units:
         """White-space separated words (``str.split()``), as the ``char_wb`` analyser sees them."""
         if self._words is None:
             self._words = _units(self.docs, str.split)
         return self._words
+
+
+def word_char_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """The ``char_wb`` n-grams of one word (no white space in it), in scikit-learn's order.
+
+    The word is padded with a space each side; a padded word no longer than ``n`` gives itself
+    once and no longer n-grams (scikit-learn's ``_char_wb_ngrams``).
+    """
+    w = " " + word + " "
+    w_len = len(w)
+    lo, hi = ngram_range
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        if w_len <= n:
+            out.append(w)
+            break
+        out += [w[i : i + n] for i in range(w_len - n + 1)]
+    return out
 
 
 _LAST: TextBatch | None = None
@@ -195,7 +224,7 @@ def counts_from_pairs(rows: np.ndarray, cols: np.ndarray, n_rows: int, width: in
     return sp.csr_array((data, unique - row * width, indptr), shape=(n_rows, width))
 
 
-def char_counts(units: Units, word_columns: Callable[[str], tuple[int, ...]], offset: int, width: int) -> Any:
+def char_counts(units: Units, word_columns: Callable[[str], Sequence[int]], offset: int, width: int) -> Any:
     """Canonical CSR counts of a batch's ``char_wb`` n-grams from each distinct word's columns.
 
     :param word_columns: a word's (global) n-gram columns, repeats kept (the per-word cache).

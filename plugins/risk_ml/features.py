@@ -26,7 +26,7 @@ import numpy as np
 
 from switchboard.text import normalise
 
-from .batch import TextBatch, WordTable, char_counts, counts_from_pairs, text_batch
+from .batch import TextBatch, WordTable, char_counts, counts_from_pairs, text_batch, word_char_grams
 
 #: Default hyper-parameters (the data team may override them on the command line later).
 WORD_NGRAMS = (1, 2)
@@ -140,12 +140,16 @@ class _Block:
             extend(ids if ids is not None else word_columns(w))
         return out
 
-    def word_columns(self, word: str) -> tuple[int, ...]:
-        """``char_wb`` columns of one word's n-grams, repeats kept (cached per word)."""
+    def word_columns(self, word: str, grams: Callable[[str, tuple[int, int]], list[str]] | None = None) -> tuple[int, ...]:
+        """``char_wb`` columns of one word's n-grams, repeats kept (cached per word).
+
+        :param grams: where to get a new word's n-grams (a batch shares them between models).
+        """
         ids = self.word_cache.get(word)
         if ids is None:
             get = self.vocab.get
-            ids = tuple(j for j in map(get, _char_wb_ngrams(word, self.ngram_range)) if j is not None)
+            found = (grams or word_char_grams)(word, self.ngram_range)
+            ids = tuple([j for j in map(get, found) if j is not None])
             if len(self.word_cache) >= _WORD_CACHE_SIZE:
                 self.word_cache.clear()
             self.word_cache[word] = ids
@@ -155,7 +159,15 @@ class _Block:
         """The canonical CSR count matrix ``CountVectorizer.transform(batch.docs)`` gives
         (float64 counts, block-local columns)."""
         if self.token_findall is None:
-            return char_counts(batch.words(), self.word_columns, offset, width)
+            cache = self.word_cache
+            word_columns = self.word_columns
+            grams = batch.char_grams
+
+            def columns(word: str) -> tuple[int, ...]:
+                ids = cache.get(word)
+                return ids if ids is not None else word_columns(word, grams)
+
+            return char_counts(batch.words(), columns, offset, width)
         if self.word_table is not None:
             return self.word_table.counts(batch.tokens(self.token_pattern), width)
         rows: list[int] = []
@@ -177,25 +189,6 @@ def _word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
     for n in range(start, min(max_n + 1, n_tok + 1)):
         for i in range(n_tok - n + 1):
             out.append(" ".join(tokens[i : i + n]))
-    return out
-
-
-def _char_wb_ngrams(doc: str, ngram_range: tuple[int, int]) -> list[str]:
-    doc = _WHITE_SPACES.sub(" ", doc)
-    min_n, max_n = ngram_range
-    out: list[str] = []
-    append = out.append
-    for w in doc.split():
-        w = " " + w + " "
-        w_len = len(w)
-        for n in range(min_n, max_n + 1):
-            offset = 0
-            append(w[offset : offset + n])
-            while offset + n < w_len:
-                offset += 1
-                append(w[offset : offset + n])
-            if offset == 0:
-                break
     return out
 
 

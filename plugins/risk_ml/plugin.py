@@ -131,7 +131,41 @@ def signal_for(model: LoadedModel, normalised: str) -> RiskSignal | None:
 def signals_for(model: LoadedModel, texts: Sequence[str]) -> list[RiskSignal | None]:
     """:func:`signal_for` of many normalised texts, scored in one vectorised pass."""
     heads = model.fast.predict_batch(texts, prepared=True)
-    return [_signal(model, [h[i] for h in heads]) for i in range(len(texts))]
+    levels, scores = risk_levels_for(model, heads[0])
+    categories = model.fast.head_classes(1) if len(heads) > 1 else None
+    top = heads[1].argmax(axis=1) if len(heads) > 1 else None
+    out: list[RiskSignal | None] = []
+    for i, level in enumerate(levels):
+        if level is RiskLevel.NONE:
+            out.append(None)
+            continue
+        out.append(_make_signal(model, level, float(scores[i]), "other" if top is None else categories[int(top[i])]))
+    return out
+
+
+def risk_levels_for(model: LoadedModel, proba: Any) -> tuple[list[RiskLevel], Any]:
+    """:func:`risk_level_for` of every row of a probability matrix at once (the same float
+    additions in the same order, so the same levels and scores)."""
+    import numpy as np
+
+    classes = model.fast.classes
+    n = len(proba)
+    cumulative = np.zeros(n)
+    score = np.zeros(n)
+    decided = np.zeros(n, dtype=bool)
+    levels: list[RiskLevel] = [RiskLevel.NONE] * n
+    for level in _LEVEL_ORDER:
+        if level not in classes:
+            continue  # adds 0.0 and can never be chosen
+        cumulative = cumulative + proba[:, classes.index(level)]
+        hit = ~decided & (cumulative >= float(model.thresholds.get(level, 0.5)))
+        score[hit] = cumulative[hit]
+        decided |= hit
+        chosen = RiskLevel(level)
+        for i in np.flatnonzero(hit):
+            levels[i] = chosen
+    score[~decided] = 1.0 - cumulative[~decided]
+    return levels, score
 
 
 def _signal(model: LoadedModel, heads: Sequence[Any]) -> RiskSignal | None:
@@ -142,6 +176,10 @@ def _signal(model: LoadedModel, heads: Sequence[Any]) -> RiskSignal | None:
     if len(heads) > 1:
         cats = model.fast.head_classes(1)
         category = cats[int(heads[1].argmax())]
+    return _make_signal(model, level, score, category)
+
+
+def _make_signal(model: LoadedModel, level: RiskLevel, score: float, category: str) -> RiskSignal:
     return RiskSignal(
         level=level,
         category=category,

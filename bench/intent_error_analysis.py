@@ -234,6 +234,23 @@ def report(outcomes: Sequence[Outcome], threshold: float, wrong_cost: float, wor
         per_fold.append(b["threshold"])
     print("lowest-cost threshold per fold: " + ", ".join(f"{t:.2f}" for t in per_fold))
 
+    print("\n-- calibration: how often the top answer is right, by its confidence --")
+    edges = [0.0, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
+    cal = []
+    for lo, hi in zip(edges, edges[1:]):
+        inside = [o for o in outcomes if o.top is not None and lo <= o.confidence < hi]
+        if inside:
+            cal.append((f"[{lo:.2f}, {min(hi, 1.0):.2f})", len(inside), sum(o.top == o.label for o in inside) / len(inside)))
+    print(_fmt_table(["confidence", "n", "right"], cal))
+    print("(answering beats asking where 'right' >= 1 - 1/wrong_cost: 0.50 for cost 2, 0.67 for cost 3)")
+    for cost in sorted({2.0, 3.0, wrong_cost}):
+        grid = [round(x * 0.01, 2) for x in range(0, 91)]
+        pooled = min(threshold_table(outcomes, grid, cost), key=lambda r: (round(r["cost"], 6), -r["threshold"]))
+        folds_best = sorted(min(threshold_table(fold, grid, cost), key=lambda r: (round(r["cost"], 6), -r["threshold"]))["threshold"]
+                            for fold in by_fold.values())
+        print(f"wrong route = {cost:g} clarifications: pooled {pooled['threshold']:.2f}, per fold "
+              f"{', '.join(f'{t:.2f}' for t in folds_best)} (median {folds_best[len(folds_best) // 2]:.2f})")
+
     print(f"\n-- the {worst} worst mistakes (most confident wrong answers) --")
     wrong = sorted((o for o in outcomes if o.top != o.label), key=lambda o: -o.confidence)
     for o in wrong[:worst]:

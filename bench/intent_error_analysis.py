@@ -12,8 +12,8 @@ on out-of-fold predictions of the training data.
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/intent_error_analysis.py [--folds 5] [--data CSV] [--save OOF.json]
-    .venv/bin/python bench/intent_error_analysis.py --load OOF.json      # re-analyse, no training
+    .venv/bin/python bench/intent_error_analysis.py [--folds 5] [--repeats 3] [--data CSV] [--save OOF.json]
+    .venv/bin/python bench/intent_error_analysis.py --load OOF.json [...]  # re-analyse, no training
 
 Prints: per-intent precision / recall / F1 (top-1 and with the configured clarification
 threshold), the intent rules' precision and coverage on the held-out folds, the most frequent
@@ -76,7 +76,9 @@ def _write_csv(path: Path, rows: Sequence[tuple[str, str]]) -> None:
 
 
 def cross_validate(rows: Sequence[tuple[str, str]], folds: int, config: str | None, seed: int = 0) -> list[Outcome]:
-    """Out-of-fold categorisations of ``rows`` through the dispatcher (rules + fold model)."""
+    """Out-of-fold categorisations of ``rows`` through the dispatcher (rules + fold model).
+
+    Fold ids are ``seed * folds + k`` so outcomes of several seeds can be pooled."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -99,7 +101,7 @@ def cross_validate(rows: Sequence[tuple[str, str]], folds: int, config: str | No
                                         out=root / "models" / f"fold{k}", negatives=list(DEFAULT_NEGATIVES), folds=2))
             dispatcher = make_dispatcher(config, root / "models", {"intent": result.model_dir})
             for i in test_idx:
-                outcomes.append(_categorise(dispatcher, str(texts[i]), str(labels[i]), k))
+                outcomes.append(_categorise(dispatcher, str(texts[i]), str(labels[i]), seed * folds + k))
             print(f"fold {k + 1}/{folds}: trained on {len(train_idx)}, categorised {len(test_idx)} "
                   f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return outcomes
@@ -178,7 +180,8 @@ def report(outcomes: Sequence[Outcome], threshold: float, wrong_cost: float, wor
     n = len(outcomes)
     top1 = sum(o.top == o.label for o in outcomes) / n
     ml1 = sum(o.ml_intent == o.label for o in outcomes) / n
-    print(f"\n== {n} training messages, {len({o.fold for o in outcomes})}-fold CV through the dispatcher ==")
+    print(f"\n== {n} out-of-fold categorisations from {len({o.fold for o in outcomes})} fold models "
+          "(CV through the dispatcher) ==")
     print(f"top-1 accuracy (rules + model): {top1:.3f}    model alone: {ml1:.3f}")
     acc = sum(predicted(o, threshold) == o.label for o in outcomes) / n
     clar = sum(predicted(o, threshold) is None for o in outcomes) / n
@@ -272,20 +275,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_TRAIN["intent"], help="labelled intent CSV (text,label)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="repeat the CV with seeds seed..seed+N-1 and pool (steadier threshold estimates)")
     ap.add_argument("--config", default=None, help="force config (default: the demo force)")
     ap.add_argument("--threshold", type=float, default=None, help="default: thresholds.intent_confidence")
     ap.add_argument("--wrong-cost", type=float, default=2.0,
                     help="cost of a wrong route, in clarifications (default 2: the visitor restarts)")
     ap.add_argument("--worst", type=int, default=40)
     ap.add_argument("--save", type=Path, help="write the out-of-fold outcomes as JSON")
-    ap.add_argument("--load", type=Path, help="analyse saved outcomes instead of training")
+    ap.add_argument("--load", type=Path, nargs="+", help="analyse saved outcomes (pooled) instead of training")
     args = ap.parse_args(argv)
     if "eval" in args.data.resolve().parts:
         ap.error("this script analyses training data only; the evaluation set is never used here")
     if args.load:
-        outcomes = [Outcome(**o) for o in json.loads(args.load.read_text(encoding="utf-8"))]
+        outcomes = [Outcome(**o) for path in args.load for o in json.loads(path.read_text(encoding="utf-8"))]
     else:
-        outcomes = cross_validate(read_rows(args.data), args.folds, args.config, args.seed)
+        rows = read_rows(args.data)
+        outcomes = [o for seed in range(args.seed, args.seed + args.repeats)
+                    for o in cross_validate(rows, args.folds, args.config, seed)]
         if args.save:
             args.save.write_text(json.dumps([asdict(o) for o in outcomes], ensure_ascii=False), encoding="utf-8")
     threshold = args.threshold if args.threshold is not None else _configured_threshold(args.config)

@@ -233,6 +233,8 @@ def test_high_precision_rules_added_from_error_analysis(plugin: IntentRulesPlugi
         "a man was waving an old shotgun about in the street earlier",  # a weapon in use is not an enquiry
         "the street light got smashed by youths again last night",  # damage is not a council question
         "my bike got stolen, I overheard the lads who took it talking about it",  # own crime, not information
+        "can I get some information about the bin collection days",  # asking for information is not sharing it
+        "what is it called when the police give you a warning instead of charging you",  # "is called" is not a name
     ],
 )
 def test_new_rules_stay_silent_where_they_would_be_wrong(plugin: IntentRulesPlugin, text: str) -> None:

@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .config import Settings
@@ -96,6 +96,10 @@ class Dispatcher:
             self._start()
         self.intents: tuple[str, ...] = self._register_intents()
         self.journeys = JourneyBook.load(self.contributions["journeys"], settings, self.intents)
+        #: How many chats wait in each queue now, asked only when a chat is handed over. The
+        #: conversation service sets it from the store; without it (batch triage) queues count
+        #: as empty.
+        self.queue_waiting: Callable[[], Mapping[str, int]] | None = None
 
     # -- start-up ---------------------------------------------------------------------------------
     def _collect(self, hook_name: str) -> list[_Impl]:
@@ -533,6 +537,15 @@ class Dispatcher:
             state = _replace(state, intent=intent.intent, intent_confidence=intent.confidence)
         return intent, state
 
+    def _waiting_counts(self) -> Mapping[str, int]:
+        if self.queue_waiting is None:
+            return {}
+        try:
+            return dict(self.queue_waiting())
+        except Exception:  # noqa: BLE001 - a count we cannot get must not stop a handover
+            log.exception("could not count waiting chats; routing as if queues were empty")
+            return {}
+
     def _step_signals(self, result: StepResult) -> tuple[RiskSignal, ...]:
         if not result.risk or not result.handover:
             return ()
@@ -623,6 +636,7 @@ class Dispatcher:
             at=at,
             priority=priority,
             reasons=tuple(reasons),
+            waiting=self._waiting_counts(),
         )
         target = self.select_queue(context=context)
         is_open = target.open and self.is_queue_open(queue=target.queue, at=at)

@@ -159,6 +159,7 @@ class ConversationService:
         self._clock = clock
         self._locks: weakref.WeakValueDictionary[str, _ConvLock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
+        dispatcher.queue_waiting = self.waiting_counts
 
     # -- helpers --------------------------------------------------------------------------------
     def _lock(self, conversation_id: str) -> _ConvLock:
@@ -194,6 +195,14 @@ class ConversationService:
             id=new_id(), conversation_id=conversation_id, role=reply.role, text=reply.text, created_at=at,
             kind=reply.kind, options=tuple({"id": o.id, "label": o.label} for o in reply.options), reply_to=reply_to,
         )
+
+    def waiting_counts(self) -> dict[str, int]:
+        """Chats waiting in each queue now (routing treats a queue at ``max_waiting`` as full)."""
+        counts: dict[str, int] = {}
+        for conv in self.store.list_conversations(force=self.force, status="queued", limit=10_000):
+            if conv.state.queue:
+                counts[conv.state.queue] = counts.get(conv.state.queue, 0) + 1
+        return counts
 
     # -- conversations --------------------------------------------------------------------------
     def start(self, *, site: str) -> StartResult:

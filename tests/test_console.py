@@ -201,3 +201,21 @@ def test_capacity_per_operator_limits_open_chats(app):
     assert r.json()["error"]["code"] == "at_capacity"
     op.post(f"/console/api/conversations/{chats[0]}/close", json={"outcome": "advice_given"})
     assert op.post(f"/console/api/conversations/{chats[3]}/claim").status_code == 200
+
+
+def test_a_full_specialist_queue_overflows_to_the_contact_centre(sb_settings):
+    settings = sb_settings(overrides={
+        "plugins": {"disabled": ["risk_ml", "intent_ml"]},
+        "queues": {"fraud": {"max_waiting": 1, "schedule": "always"}},
+        "routing": {"rules": [{"id": "all_fraud", "queue": "fraud", "intents": ["fraud_scam"]}]},
+    })
+    application = create_app(settings)
+    with TestClient(application) as c:
+        queues = []
+        for _ in range(2):
+            conv = c.post("/api/v1/conversations", json={"site": "demo"}).json()
+            auth = {"Authorization": "Bearer " + conv["token"]}
+            c.post(f"/api/v1/conversations/{conv['id']}/messages", json={"choice": "intent:fraud_scam"}, headers=auth)
+            state = c.post(f"/api/v1/conversations/{conv['id']}/messages", json={"choice": "human"}, headers=auth).json()["state"]
+            queues.append(state["queue"])
+    assert queues == ["fraud", "contact_centre"]

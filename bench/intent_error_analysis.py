@@ -206,8 +206,8 @@ def report(outcomes: Sequence[Outcome], threshold: float, wrong_cost: float, wor
     rule_rows.append(("ALL", len(fired_all), sum(o.label == o.rules_intent for o in fired_all) / max(1, len(fired_all)),
                       len(fired_all) / n))
     print(_fmt_table(["intent", "fired", "precision", "coverage"], rule_rows))
-    rule_wrong = [o for o in fired_all if o.rules_intent != o.label]
-    for o in rule_wrong[:40]:
+    rule_wrong = {o.text: o for o in fired_all if o.rules_intent != o.label}  # once per text across repeats
+    for o in list(rule_wrong.values())[:40]:
         print(f"  rules said {o.rules_intent} for {o.label}: {o.text}")
 
     print("\n-- confusion pairs (true -> top-1, all answers; and -> clarification at the threshold) --")
@@ -255,11 +255,12 @@ def report(outcomes: Sequence[Outcome], threshold: float, wrong_cost: float, wor
               f"{', '.join(f'{t:.2f}' for t in folds_best)} (median {folds_best[len(folds_best) // 2]:.2f})")
 
     print(f"\n-- the {worst} worst mistakes (most confident wrong answers) --")
-    wrong = sorted((o for o in outcomes if o.top != o.label), key=lambda o: -o.confidence)
+    wrong = sorted({o.text: o for o in outcomes if o.top != o.label}.values(), key=lambda o: -o.confidence)
     for o in wrong[:worst]:
         print(f"  {o.confidence:.2f} [{o.top_plugin}] {o.label} -> {o.top}: {o.text}")
     print("\n-- low-confidence right answers just under the threshold (would be clarified) --")
-    near = sorted((o for o in outcomes if o.top == o.label and o.confidence < threshold), key=lambda o: -o.confidence)
+    near = sorted({o.text: o for o in outcomes if o.top == o.label and o.confidence < threshold}.values(),
+                  key=lambda o: -o.confidence)
     for o in near[:15]:
         print(f"  {o.confidence:.2f} {o.label}: {o.text}")
 

@@ -124,9 +124,13 @@ def _full(decision: Any) -> tuple:
         decision.signals,  # frozen dataclasses: compared field by field, scores exactly
         None if intent is None else (intent.intent, intent.confidence, intent.clarify, intent.candidates),
         decision.queue, tuple((r.role, r.kind, r.text, r.options) for r in decision.replies),
-        {k: v for k, v in decision.state.to_dict().items() if k != "queued_at"},
+        decision.state.to_dict(),
         dict(decision.model_versions), decision.plugin_errors, decision.language,
     )
+
+
+_FULL_PARTS = ("risk_level", "emergency", "handover", "handover_reasons", "signals", "intent", "queue",
+               "replies", "state", "model_versions", "plugin_errors", "language")
 
 
 def _signature(decision: Any) -> tuple:
@@ -277,15 +281,20 @@ def main() -> int:
             print(f"  {name:48s} {seconds / len(rows) * 1e6:8.1f}   ({n_calls} calls)")
 
         if not args.no_slow_check:
+            from datetime import datetime, timezone
+
             step = max(1, args.slow_sample or 1)
             sample = rows[::step]
-            fast = dict(triage_decisions(dispatcher, sample, progress=False, chunk=chunk))
-            fast_rows_by_id = {r["id"]: r for r in fast_rows}
+            at = datetime.now(timezone.utc)  # one clock for both runs (office hours, relative dates)
+            fast = dict(triage_decisions(dispatcher, sample, progress=False, chunk=chunk, at=at))
             live_sig = [_signature(dispatcher.triage(t)) for _i, t in sample]
             swapped = _swap_models(dispatcher, _SlowPath)
-            slow_seconds, slow = _cpu(lambda: dict(triage_decisions(dispatcher, sample, progress=False, chunk=chunk)))
+            slow_seconds, slow = _cpu(
+                lambda: dict(triage_decisions(dispatcher, sample, progress=False, chunk=chunk, at=at))
+            )
             report(f"unoptimised pipeline ({', '.join(swapped)} through sklearn predict_proba per message)",
                    slow_seconds, len(sample))
+            fast_rows_by_id = {i: decision_row(i, d) for i, d in fast.items()}
             row_differ = [i for i, _t in sample if decision_row(i, slow[i]) != fast_rows_by_id[i]]
             full_differ = [i for i, _t in sample if _full(slow[i]) != _full(fast[i])]
             live_differ = [i for (i, _t), sig in zip(sample, live_sig) if _signature(slow[i]) != sig]
@@ -294,6 +303,9 @@ def main() -> int:
                   + ("" if not row_differ else f"  ({len(row_differ)} DIFFER, e.g. ids {row_differ[:5]})"))
             print(f"identical whole decisions (exact scores, candidates, replies, state), batch vs sklearn: "
                   f"{n - len(full_differ)}/{n}" + ("" if not full_differ else f"  ({len(full_differ)} DIFFER)"))
+            for i in full_differ[:3]:
+                parts = [k for k, a, b in zip(_FULL_PARTS, _full(slow[i]), _full(fast[i])) if a != b]
+                print(f"    id {i}: differs in {', '.join(parts)}")
             print(f"identical decisions, live one-message path vs sklearn (scores to 1e-9): {n - len(live_differ)}/{n}"
                   + ("" if not live_differ else f"  ({len(live_differ)} DIFFER)"))
     if tmp is not None:

@@ -276,16 +276,24 @@ TRIAGE_CHUNK = 4096
 
 
 def triage_rows(
-    dispatcher: Any, rows: list[tuple[str, str]], progress: bool | None = None, chunk: int = TRIAGE_CHUNK
+    dispatcher: Any,
+    rows: list[tuple[str, str]],
+    progress: bool | None = None,
+    chunk: int = TRIAGE_CHUNK,
+    at: Any = None,
 ) -> Iterator[dict[str, Any]]:
     """Triage each row exactly as the live chat triages a first message (see
     :func:`triage_decisions`); yields one :func:`decision_row` per row, in order."""
-    for row_id, decision in triage_decisions(dispatcher, rows, progress, chunk):
+    for row_id, decision in triage_decisions(dispatcher, rows, progress, chunk, at):
         yield decision_row(row_id, decision)
 
 
 def triage_decisions(
-    dispatcher: Any, rows: list[tuple[str, str]], progress: bool | None = None, chunk: int = TRIAGE_CHUNK
+    dispatcher: Any,
+    rows: list[tuple[str, str]],
+    progress: bool | None = None,
+    chunk: int = TRIAGE_CHUNK,
+    at: Any = None,
 ) -> Iterator[tuple[str, Any]]:
     """``(id, Decision)`` for each row, decided exactly as the live chat decides a first message.
 
@@ -294,7 +302,8 @@ def triage_decisions(
     one vectorised pass), then each message is dispatched on its own through
     :meth:`~switchboard.dispatch.Dispatcher.dispatch`, exactly as ``Dispatcher.triage`` does.
     The messages of a chunk are received when the chunk is read (one clock for the chunk: office
-    hours and relative dates are judged at that moment).
+    hours and relative dates are judged at that moment), or all at ``at`` (an aware datetime)
+    when given, which makes a run repeatable.
     """
     from datetime import datetime, timezone
 
@@ -308,7 +317,7 @@ def triage_decisions(
         try:
             for start in range(0, len(rows), chunk):
                 part = rows[start : start + chunk]
-                now = datetime.now(timezone.utc)
+                now = at or datetime.now(timezone.utc)
                 messages = [make_message(text, received_at=now) for _row_id, text in part]
                 dispatcher.prepare_batch(messages=messages)
                 for (row_id, _text), message in zip(part, messages):

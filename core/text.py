@@ -35,6 +35,17 @@ def clean(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Fold text for matching: NFKC, straight quotes, case-folded, single spaces."""
+    if text.isascii():
+        # The same result, several times faster: NFKC leaves ASCII alone, the only ASCII
+        # character translated is the backtick, casefold is lower, and ``\s`` and str.split()
+        # agree on what white space is.
+        if "`" in text:
+            text = text.replace("`", "'")
+        return " ".join(text.lower().split())
+    return _normalise_unicode(text)
+
+
+def _normalise_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = text.casefold()
     return _SPACE.sub(" ", text).strip()

@@ -352,3 +352,20 @@ def test_batched_intent_scores_keep_sorted_order_on_ties():
     for row, got in zip(proba, batched):
         assert list(got) == _scores(model, np.asarray(row))
     assert [s.intent for s in batched[1]] == ["fraud_scam", "general_enquiry", "crime_report", "road_traffic"]
+
+
+def test_a_fixed_clock_makes_batch_triage_repeatable(models_dispatcher):
+    from datetime import datetime, timezone
+
+    from switchboard.cli import triage_decisions
+
+    d = models_dispatcher()
+    rows = [("1", "my car was broken into an hour ago on the high street")]
+    ten = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    eleven = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+    first = [dec for _i, dec in triage_decisions(d, rows, progress=False, at=ten)]
+    again = [dec for _i, dec in triage_decisions(d, rows, progress=False, at=ten)]
+    later = [dec for _i, dec in triage_decisions(d, rows, progress=False, at=eleven)]
+    assert first[0].slots == again[0].slots and first[0].state == again[0].state
+    assert first[0].slots["when"].value == "2026-11-24T09:00"
+    assert later[0].slots["when"].value == "2026-11-24T10:00"  # relative times follow the given clock

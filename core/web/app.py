@@ -114,7 +114,7 @@ def session_secret(settings: Settings) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    tmp = path.with_name(f".secret_key.{os.getpid()}")
+    tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(6)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key)

@@ -58,8 +58,9 @@ def test_default_models_load_in_the_triage_path(default_dispatcher) -> None:
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.90 < 0.98, false diversion "
-    "0.108 > 0.05); the assertions stay at the targets and the figures are printed"))
+    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.917 < 0.98, false diversion "
+    "0.073 > 0.05; must-reach-a-human 0.977 meets 0.90); the assertions stay at the targets and the "
+    "figures are printed"))
 def test_emergency_diversion_on_the_safety_evaluation_set(default_dispatcher) -> None:
     path = DEFAULT_EVAL["risk"]
     if not path.is_file():
@@ -79,9 +80,6 @@ def test_emergency_diversion_on_the_safety_evaluation_set(default_dispatcher) ->
     assert figures["human_recall"] >= MIN_HUMAN_RECALL
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 5 target not yet met (measured 2026-11-27: intent accuracy 0.80 < 0.85); the assertion stays "
-    "at the target and the figure is printed"))
 def test_first_message_intent_accuracy(default_dispatcher) -> None:
     path = DEFAULT_EVAL["intent"]
     if not path.is_file() or not DEFAULT_TRAIN["intent"].is_file():

@@ -52,9 +52,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from switchboard.web.app import create_app
 
     data = tmp_path_factory.mktemp("browser-data")
+    # One server serves every browser test, so chats that tests leave open accumulate: lift the
+    # per-operator and per-queue limits (tested at API level in tests/test_console.py).
+    roomy = {q: {"capacity_per_operator": 100, "max_waiting": 1000}
+             for q in load_settings(environ={}).section("queues")}
     settings = load_settings(environ={}, overrides={
         "storage": {"data_dir": str(data)},
         "limits": {"conversations_per_hour": 1000, "messages_per_minute": 600},
+        "queues": roomy,
     })
     probe = Dispatcher(make_plugin_manager(disabled=settings.disabled_plugins), settings)
     extra = [] if probe.triage(EMERGENCY_TEXT).emergency else [("test_breakin", FallbackBreakInRisk)]

@@ -18,32 +18,19 @@ from typing import Any, Sequence
 
 from switchboard import hookimpl
 from switchboard.plugins.risk_ml.artefact import LoadedModel
-from switchboard.plugins.risk_ml.holder import BatchAnswers, ModelHolder
-from switchboard.plugins.risk_ml.plugin import configure_holder, validate_options
-from switchboard.types import HealthReport, IntentScore, Message
+from switchboard.plugins.risk_ml.plugin import ModelPlugin
+from switchboard.types import IntentScore, Message
 
 
-class IntentMLPlugin:
+class IntentMLPlugin(ModelPlugin):
     """Registered as ``intent_ml`` through the ``switchboard`` entry-point group."""
 
     name = "intent_ml"
+    kind = "intent"
 
-    def __init__(self) -> None:
-        self.holder = ModelHolder("intent", self.name)
-        self.batch = BatchAnswers()
-
-    @hookimpl(trylast=True)
-    def validate_config(self, settings: Any) -> list[str]:
-        return validate_options(self.name, settings.plugin_options(self.name))
-
-    @hookimpl(trylast=True)
-    def configure(self, settings: Any, contributions: Any) -> None:
-        configure_holder(self.holder, self.name, settings)
-
-    @hookimpl(trylast=True)
-    def prepare_batch(self, messages: Sequence[Message]) -> None:
-        """Score every text of a batch in one pass (answers kept for :meth:`categorise_intent`)."""
-        self.batch.prepare(self.holder.get(), messages, scores_for)
+    @staticmethod
+    def score_batch(model: LoadedModel, texts: Sequence[str]) -> list[tuple[IntentScore, ...]]:
+        return scores_for(model, texts)
 
     @hookimpl(trylast=True)
     def categorise_intent(self, message: Message) -> list[IntentScore] | None:
@@ -54,15 +41,6 @@ class IntentMLPlugin:
         if found:
             return list(answer)
         return _scores(model, model.fast.predict_proba_one(message.normalised, prepared=True))
-
-    @hookimpl(trylast=True)
-    def report_health(self) -> HealthReport:
-        return self.holder.health()
-
-    @hookimpl(trylast=True)
-    def model_versions(self) -> dict[str, str] | None:
-        version = self.holder.version
-        return {"intent": version} if version else None
 
 
 def scores_for(model: LoadedModel, texts: Sequence[str]) -> list[tuple[IntentScore, ...]]:

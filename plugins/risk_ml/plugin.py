@@ -71,13 +71,20 @@ def configure_holder(holder: ModelHolder, plugin: str, settings: Any) -> None:
         holder.require()
 
 
-class RiskMLPlugin:
-    """Registered as ``risk_ml`` through the ``switchboard`` entry-point group."""
+class ModelPlugin:
+    """What a model-serving plugin shares (risk_ml and intent_ml): options, loading through a
+    :class:`ModelHolder` (verification, hot swap), batch answers, health and the version record.
 
-    name = "risk_ml"
+    Subclasses set ``name`` (the plugin name), ``kind`` (the registry kind) and ``score_batch``
+    (answers for many normalised texts in one vectorised pass).
+    """
+
+    name = ""
+    kind = ""
+    score_batch: Any = None
 
     def __init__(self) -> None:
-        self.holder = ModelHolder("risk", self.name)
+        self.holder = ModelHolder(self.kind, self.name)
         self.batch = BatchAnswers()
 
     @hookimpl(trylast=True)
@@ -90,16 +97,8 @@ class RiskMLPlugin:
 
     @hookimpl(trylast=True)
     def prepare_batch(self, messages: Sequence[Message]) -> None:
-        """Score every text of a batch in one pass (answers kept for :meth:`assess_risk`)."""
-        self.batch.prepare(self.holder.get(), messages, signals_for)
-
-    @hookimpl(trylast=True)
-    def assess_risk(self, message: Message) -> RiskSignal | None:
-        model = self.holder.get()
-        if model is None or not message.normalised:
-            return None
-        found, answer = self.batch.lookup(model, message.normalised)
-        return answer if found else signal_for(model, message.normalised)
+        """Score every text of a batch in one pass (answers kept for the per-message hook)."""
+        self.batch.prepare(self.holder.get(), messages, type(self).score_batch)
 
     @hookimpl(trylast=True)
     def report_health(self) -> HealthReport:
@@ -108,7 +107,26 @@ class RiskMLPlugin:
     @hookimpl(trylast=True)
     def model_versions(self) -> dict[str, str] | None:
         version = self.holder.version
-        return {"risk": version} if version else None
+        return {self.kind: version} if version else None
+
+
+class RiskMLPlugin(ModelPlugin):
+    """Registered as ``risk_ml`` through the ``switchboard`` entry-point group."""
+
+    name = "risk_ml"
+    kind = "risk"
+
+    @staticmethod
+    def score_batch(model: LoadedModel, texts: Sequence[str]) -> list[RiskSignal | None]:
+        return signals_for(model, texts)
+
+    @hookimpl(trylast=True)
+    def assess_risk(self, message: Message) -> RiskSignal | None:
+        model = self.holder.get()
+        if model is None or not message.normalised:
+            return None
+        found, answer = self.batch.lookup(model, message.normalised)
+        return answer if found else signal_for(model, message.normalised)
 
 
 def risk_level_for(model: LoadedModel, proba: Any) -> tuple[RiskLevel, float]:

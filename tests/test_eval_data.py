@@ -9,14 +9,14 @@ training text.
 
 from __future__ import annotations
 
-from switchboard.types import RISK_CATEGORIES
-
 import csv
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from switchboard.types import RISK_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = ROOT / "training" / "data" / "eval"

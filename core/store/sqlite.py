@@ -290,16 +290,7 @@ class SQLiteStore:
         self, *, force: str, conversation_id: str | None = None, type: str | None = None,
         after_id: int = 0, limit: int = 1000,
     ) -> list[StoredEvent]:
-        sql = "SELECT * FROM events WHERE force_id = ? AND id > ?"
-        params: list[Any] = [force, after_id]
-        if conversation_id is not None:
-            sql += " AND conversation_id = ?"
-            params.append(conversation_id)
-        if type is not None:
-            sql += " AND type = ?"
-            params.append(type)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(int(limit))
+        rows = self._log_rows("events", force, after_id, limit, conversation_id=conversation_id, type=type)
         return [
             StoredEvent(
                 id=r["id"],
@@ -308,7 +299,7 @@ class SQLiteStore:
                     data=json.loads(r["data_json"]), schema_version=r["schema_version"],
                 ),
             )
-            for r in self._query(sql, params)
+            for r in rows
         ]
 
 
@@ -347,22 +338,25 @@ class SQLiteStore:
         self, *, force: str, conversation_id: str | None = None, actor: str | None = None,
         after_id: int = 0, limit: int = 200,
     ) -> list[AuditRecord]:
-        sql = "SELECT * FROM audit_log WHERE force_id = ? AND id > ?"
-        params: list[Any] = [force, int(after_id)]
-        if conversation_id is not None:
-            sql += " AND conversation_id = ?"
-            params.append(conversation_id)
-        if actor is not None:
-            sql += " AND actor = ?"
-            params.append(actor)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(int(limit))
         return [
             AuditRecord(force=r["force_id"], at=_dt(r["at"]), actor=r["actor"], action=r["action"],
                         conversation_id=r["conversation_id"], reason=r["reason"],
                         detail=json.loads(r["detail_json"]), id=r["id"])
-            for r in self._query(sql, params)
+            for r in self._log_rows("audit_log", force, after_id, limit, conversation_id=conversation_id, actor=actor)
         ]
+
+    def _log_rows(self, table: str, force: str, after_id: int, limit: int, **equal: str | None) -> list[sqlite3.Row]:
+        """Rows of an append-only log table (``events``, ``audit_log``) after ``after_id``, in id
+        order, filtered on each column given a value."""
+        sql = f"SELECT * FROM {table} WHERE force_id = ? AND id > ?"
+        params: list[Any] = [force, int(after_id)]
+        for column, value in equal.items():
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(int(limit))
+        return self._query(sql, params)
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

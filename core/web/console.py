@@ -351,11 +351,15 @@ async def claim(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
-async def reply(request: Request) -> Response:
+async def _chat_action(request: Request) -> tuple[OperatorRecord, str, dict[str, Any]]:
+    """The checks every state-changing chat action starts with: same origin, signed in, body."""
     _same_origin(request)
     op = await _operator(request)
-    cid = request.path_params["id"]
-    data = await _body(request)
+    return op, request.path_params["id"], await _body(request)
+
+
+async def reply(request: Request) -> Response:
+    op, cid, data = await _chat_action(request)
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(422, "invalid_field", "text is required")
@@ -372,10 +376,7 @@ async def reply(request: Request) -> Response:
 
 
 async def transfer(request: Request) -> Response:
-    _same_origin(request)
-    op = await _operator(request)
-    cid = request.path_params["id"]
-    data = await _body(request)
+    op, cid, data = await _chat_action(request)
     target = data.get("queue")
     reason = data.get("reason")
     if target not in _queue_names(request):
@@ -403,10 +404,7 @@ async def transfer(request: Request) -> Response:
 
 
 async def close(request: Request) -> Response:
-    _same_origin(request)
-    op = await _operator(request)
-    cid = request.path_params["id"]
-    data = await _body(request)
+    op, cid, data = await _chat_action(request)
     outcome = data.get("outcome")
     if outcome not in {o["id"] for o in outcomes(_cfg(request))}:
         raise ApiError(422, "invalid_field", "unknown outcome code")

@@ -18,6 +18,12 @@ Both print the confusion (true label x triaged level), emergency recall, false d
 must-reach-a-human recall, per-category recall and the worst misses and false alarms with the
 rule ids that fired, so a rule or data author sees what to fix.
 
+``--dev [PATH ...]``
+    the development set (``training/data/dev/*.csv`` unless paths are given; never training data):
+    the keyword rules alone and the combined triage (model trained on all of ``risk_train.csv``,
+    as for the evaluation set), each with its figures, per-category breakdown and the misses and
+    false diversions with the rule ids that fired. Its texts may be read for error analysis.
+
 ``--eval-aggregate`` prints ONLY aggregate figures for the independent evaluation set (counts and
 rates per label, kind and category; never a message text), for the combined triage with a default
 model trained on all of ``risk_train.csv`` and for the keyword rules alone. Its texts stay unread
@@ -27,6 +33,7 @@ Run from the repository root::
 
     .venv/bin/python bench/risk_error_analysis.py --keywords-only [--show 40] [--rule-precision]
     .venv/bin/python bench/risk_error_analysis.py [--folds 5] [--inner-folds 3] [--show 40]
+    .venv/bin/python bench/risk_error_analysis.py --dev [--show 60] [--rule-precision]
     .venv/bin/python bench/risk_error_analysis.py --eval-aggregate
 """
 
@@ -45,6 +52,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "training" / "data" / "risk_train.csv"
+DEV_DIR = REPO / "training" / "data" / "dev"
 LEVELS = ("none", "elevated", "high", "immediate")
 
 
@@ -200,7 +208,7 @@ def print_rule_precision(rows: Sequence[dict[str, str]], min_fired: int = 1) -> 
 
 
 def print_errors(outcomes: Sequence[Outcome], show: int) -> None:
-    """The worst misses and false alarms (training data only)."""
+    """The worst misses and false alarms (training or development data; never the evaluation set)."""
     missed = [o for o in outcomes if o.label == "immediate" and not o.emergency]
     missed.sort(key=lambda o: (LEVELS.index(o.level), o.category))
     print(f"\n-- missed emergencies ({len(missed)}), worst first (label immediate, not diverted)")
@@ -264,23 +272,54 @@ def cross_validate(rows: Sequence[dict[str, str]], folds: int, inner_folds: int,
     return [o for o in outcomes if o is not None]
 
 
-# -- evaluation set, aggregates only ---------------------------------------------------------------
+# -- held-out sets: the evaluation set (aggregates only) and the development set -------------------
+def combined_outcomes(rows: Sequence[dict[str, str]], inner_folds: int) -> list[Outcome]:
+    """The full triage with a default risk model trained on all of ``risk_train.csv``."""
+    from switchboard.training.defaults import train_default
+    from switchboard.training.gate import make_dispatcher
+
+    with tempfile.TemporaryDirectory(prefix="risk-heldout-") as tmp:
+        model = train_default("risk", Path(tmp), folds=inner_folds).model_dir  # exactly what the safety test trains
+        return dispatcher_outcomes(make_dispatcher(None, Path(tmp), {"risk": model}), rows)
+
+
 def eval_aggregate(inner_folds: int) -> None:
     """Aggregate figures on the evaluation set. Never prints a message text."""
-    from switchboard.training.gate import make_dispatcher
     from switchboard.training.paths import DEFAULT_EVAL
 
     rows = read_rows(DEFAULT_EVAL["risk"])
     kw = keyword_outcomes(rows)
-    from switchboard.training.defaults import train_default
-
-    with tempfile.TemporaryDirectory(prefix="risk-eval-") as tmp:
-        model = train_default("risk", Path(tmp), folds=inner_folds).model_dir  # exactly what the safety test trains
-        combined = dispatcher_outcomes(make_dispatcher(None, Path(tmp), {"risk": model}), rows)
+    combined = combined_outcomes(rows, inner_folds)
     for title, outs in (("EVAL keyword rules alone", kw), ("EVAL combined triage (keywords + ML)", combined)):
         print_figures(title, outs)
         print_breakdown(outs, "kind")
         print_breakdown(outs, "category")
+
+
+def dev_paths(paths: Sequence[Path]) -> list[Path]:
+    """The development CSVs: the given paths, or every ``training/data/dev/*.csv``."""
+    found = list(paths) or sorted(DEV_DIR.glob("*.csv"))
+    eval_dir = (REPO / "training" / "data" / "eval").resolve()
+    if any(eval_dir in f.resolve().parents for f in found):
+        raise SystemExit("--dev lists message texts: it never reads the evaluation set (use --eval-aggregate)")
+    if not found:
+        raise SystemExit(f"no development set: {DEV_DIR}/*.csv not found")
+    return found
+
+
+def dev_report(paths: Sequence[Path], inner_folds: int, show: int, precision: bool) -> None:
+    """Keyword rules alone and the combined triage on the development set, errors listed."""
+    files = dev_paths(paths)
+    rows = [r for f in files for r in read_rows(f)]
+    name = ", ".join(f.name for f in files)
+    for title, outs in ((f"DEV keyword rules alone on {name}", keyword_outcomes(rows)),
+                        (f"DEV combined triage (keywords + ML) on {name}", combined_outcomes(rows, inner_folds))):
+        print_figures(title, outs)
+        print_breakdown(outs, "kind")
+        print_breakdown(outs, "category")
+        print_errors(outs, show)
+    if precision:
+        print_rule_precision(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,15 +327,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keywords-only", action="store_true", help="keyword rules alone over the training CSV")
     ap.add_argument("--eval-aggregate", action="store_true", help="aggregate figures on the evaluation set (no texts)")
+    ap.add_argument("--dev", nargs="*", type=Path, default=None, metavar="CSV",
+                    help="keywords alone and combined triage on the development set (default training/data/dev/*.csv)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner-folds", type=int, default=5, help="the training pipeline's own CV folds (thresholds)")
     ap.add_argument("--show", type=int, default=40, help="how many misses / false alarms to list")
     ap.add_argument("--data", type=Path, default=TRAIN_CSV)
     ap.add_argument("--rule-precision", action="store_true",
-                    help="with --keywords-only: per-rule precision of immediate firings")
+                    help="with --keywords-only or --dev: per-rule precision of immediate firings")
     args = ap.parse_args(argv)
     if args.eval_aggregate:
         eval_aggregate(args.inner_folds)
+        return 0
+    if args.dev is not None:
+        dev_report(args.dev, args.inner_folds, args.show, args.rule_precision)
         return 0
     rows = read_rows(args.data)
     if args.keywords_only:

@@ -21,7 +21,7 @@ def _level(matcher, text: str) -> str:
     return max((s.level for s in matcher.assess(text)), default=RiskLevel.NONE).value
 
 
-@pytest.mark.parametrize("text", [
+NOT_DIVERTED = [
     # habitual, not said to be happening now
     "my ex keeps following me to the gym and it's scaring me",
     "people keep stealing plant pots from the front gardens on our road",
@@ -32,12 +32,9 @@ def _level(matcher, text: str) -> str:
     # gerund after a preposition or habit verb is not a progressive
     "he's been arrested before for hitting me and now he messages me",
     "I keep having thoughts of jumping in front of a train, not today though",
-])
-def test_not_diverted(matcher, text: str) -> None:
-    assert _level(matcher, text) != "immediate", [(s.rule_id, s.level.value, s.reason) for s in matcher.assess(text)]
+]
 
-
-@pytest.mark.parametrize("text", [
+DIVERTED = [
     "he's gone but says he's coming back tonight",
     "he's gone but says he's coming back tonight to finish what he started",
     "someone's in the garden trying the door",
@@ -54,11 +51,59 @@ def test_not_diverted(matcher, text: str) -> None:
     "THERE IS A MAN THREATENING TO KILL MY DAD IN THE GARDEN RIGHT NOW",
     # a progressive close to the phrase beats a past cue further away
     "lost my bag on the bus earlier. also my neighbour is having a fit on the floor outside",
-])
-def test_diverted(matcher, text: str) -> None:
-    assert _level(matcher, text) == "immediate", [(s.rule_id, s.level.value, s.reason) for s in matcher.assess(text)]
+]
 
 
 def test_habit_stays_high_until_a_now_cue_raises_it(matcher) -> None:
     assert _level(matcher, "my ex keeps turning up at my work") == "high"
     assert _level(matcher, "my ex keeps turning up at my work and he's in the car park right now") == "immediate"
+
+
+# --- soft now cues: "tonight", "he's just", "coming back", "please help" count as now unless a past or
+# habitual cue is nearer the phrase (strong cues such as "right now" still beat any past cue).
+NOT_DIVERTED += [
+    "he hit me on sunday, I'm at my sisters tonight and the kids are with me",
+    "the lad who stabbed me last spring has just been let out of prison",
+    "my dad used to beat us and I'm worried he'll come back now he knows my address",
+    "he strangled me back in the summer, please help me understand my options",
+    "my stepson keeps disappearing for days and coming back with new trainers",
+    # time markers of an event that is over: a year, a season, "a while back", a long-running situation
+    "I was glassed in 2018 outside a club in town, was the case ever closed",
+    "a bloke pulled a knife on me a while back near the canal and I'm only now ready to say",
+    "someone set my shed alight last summer and I think I know who",
+    "my ex has been threatening to stab me by text for weeks",
+    # legal questions and consequences
+    "can you be charged for threatening to shoot someone in a game chat",
+    "what's the penalty for carrying a machete in your car",
+]
+DIVERTED += [
+    # no past cue: a soft cue is now, as before
+    "he's just punched me in the face",
+    "please help me my boyfriend is going to kill me",
+    # the danger-now phrase has its own, nearer, cue
+    "he hit me earlier and he's coming back tonight to finish me off",
+    # a strong cue still beats a past cue anywhere in the message
+    "he beat me up last year and he's outside my house right now",
+    # repeated tonight is happening now, not a habit
+    "that man keeps walking past my window, this is the 4th time tonight and he's got a bat",
+    # a threat timed for tonight stays immediate even when repeated
+    "my brother keeps telling everyone he's going to stab his ex tonight",
+    # states that are true now beat a time marker: not back yet, at the door
+    "my grandad with dementia went out this morning and still isn't back and it's getting dark",
+    "my ex who's been harassing me for months is on my doorstep with a knife",
+    "baby's been left in a locked car in the sun for ages now",
+]
+
+
+def _why(matcher, text: str) -> list[tuple[str | None, str, str]]:
+    return [(s.rule_id, s.level.value, s.reason) for s in matcher.assess(text)]
+
+
+@pytest.mark.parametrize("text", NOT_DIVERTED)
+def test_not_diverted(matcher, text: str) -> None:
+    assert _level(matcher, text) != "immediate", _why(matcher, text)
+
+
+@pytest.mark.parametrize("text", DIVERTED)
+def test_diverted(matcher, text: str) -> None:
+    assert _level(matcher, text) == "immediate", _why(matcher, text)

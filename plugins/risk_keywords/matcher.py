@@ -14,9 +14,11 @@ Only when a rule phrase is found does the context pass run (a few list look-ups)
    missing");
 3. a negator just before the phrase ("no one was injured") applies ``if_negated``;
 4. ``requires_now`` rules need a now cue;
-5. a now cue ("as we speak", "he is kicking the door") applies ``if_now``; otherwise a question or
-   hypothetical ("what's the law on…", "can I defend myself if someone…") applies ``if_question``,
-   and otherwise a clear past ("last week", "they'd gone by the time") applies ``if_past``.
+5. a now cue ("as we speak", "he is kicking the door") applies ``if_now``, and so does a soft now
+   cue ("tonight", "he's just") unless a past or habitual cue is nearer the phrase; otherwise a
+   question or hypothetical ("what's the law on…", "can I defend myself if someone…") applies
+   ``if_question``, and otherwise a clear past ("last week", "they'd gone by the time") applies
+   ``if_past``.
 
 A now cue always beats the past and question cues: when a message is ambiguous about danger now,
 the rule keeps its severity (err to safety).
@@ -35,7 +37,7 @@ from switchboard.types import RiskLevel, RiskSignal
 from .normalise import BOUNDARY, END, START, SURFACE, TEXT, Lexicon, Token, canonical_phrase, tokenise
 from .rules_io import Idiom, Rule
 
-_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT = range(9)
+_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT, _SOFT_NOW = range(10)
 _LEVEL = {lvl.value: lvl for lvl in RiskLevel}
 _BE = frozenset({"is", "are", "am"})
 _NOT_PROGRESSIVE = frozenset({
@@ -121,8 +123,8 @@ class KeywordMatcher:
         for i, idm in enumerate(self.idioms):
             for p in idm.phrases:
                 add(p, _IDIOM, i)
-        for kind, key in ((_NOW, "now"), (_PAST, "past"), (_HABIT, "habitual"), (_QUESTION, "question"),
-                          (_NEG, "negators")):
+        for kind, key in ((_NOW, "now"), (_SOFT_NOW, "soft_now"), (_PAST, "past"), (_HABIT, "habitual"),
+                          (_QUESTION, "question"), (_NEG, "negators")):
             for p in lexicon.cues.get(key, []):
                 add(p, kind, 0)
         automaton = ahocorasick.Automaton()
@@ -161,7 +163,7 @@ class KeywordMatcher:
                     hits.append(Hit(self.rules[payload], payload, first, last))
                 elif kind == _IDIOM:
                     idiom_spans.append((first, last, self.idioms[payload].categories))
-                elif kind in (_NOW, _PAST, _QUESTION, _HABIT):
+                elif kind in (_NOW, _PAST, _QUESTION, _HABIT, _SOFT_NOW):
                     cues.append((first, last, kind))
                 elif kind == _NEG:
                     negators.append(last)
@@ -171,12 +173,15 @@ class KeywordMatcher:
                     not_near.setdefault(payload, []).append((first, last))
         if not hits:
             return []
-        now, past, question, habitual = _context(cues, negators, tokens)
+        now, past, question, habitual, soft_now = _context(cues, negators, tokens)
         progressive = _progressive(tokens)
         best: dict[str, tuple[RiskLevel, RiskSignal]] = {}
         for hit in hits:
-            signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now, past, question,
-                                 habitual, progressive)
+            # a soft now cue ("tonight", "he's just") is now unless a past or habitual cue is nearer the hit
+            soft = bool(soft_now) and (min(abs(p - hit.first) for p in soft_now)
+                                       <= min((abs(p - hit.first) for p in past + habitual), default=_FAR))
+            signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now or soft, past,
+                                 question, habitual, progressive)
             if signal is None:
                 continue
             current = best.get(hit.rule.id)
@@ -324,8 +329,8 @@ def _having_now(tokens: list[Token], j: int) -> bool:
 
 def _context(
     cues: list[tuple[int, int, int]], negators: list[int], tokens: list[Token]
-) -> tuple[bool, list[int], bool, list[int]]:
-    """Now / past / question flags from the cue spans found in a message.
+) -> tuple[bool, list[int], bool, list[int], list[int]]:
+    """Now / past / question flags (and soft now positions) from the cue spans found in a message.
 
     A cue inside a longer cue of another kind does not count ("right now" inside "he is not here
     right now", "in danger" inside "no one is in danger", "keeps" inside "keeps banging"), and a
@@ -334,21 +339,25 @@ def _context(
     now = question = False
     past: list[int] = []
     habitual: list[int] = []
+    soft: list[int] = []
     kept = [c for c in cues
             if not any(a <= c[0] and c[1] <= b and (a, b) != (c[0], c[1]) and k != c[2] for a, b, k in cues)]
     habit_ends = [b for _a, b, k in kept if k == _HABIT]
     for first, last, kind in kept:
-        if kind == _NOW:
+        if kind in (_NOW, _SOFT_NOW):
             # "keeps turning up outside my house": the place belongs to the habit, not to now
             if not _negated(first, negators, tokens) and not any(0 < first - h <= _HABIT_NOW_WINDOW for h in habit_ends):
-                now = True
+                if kind == _NOW:
+                    now = True
+                else:
+                    soft.append(first)
         elif kind == _PAST:
             past.append(first)
         elif kind == _HABIT:
             habitual.append(last)
         else:
             question = True
-    return now, past, question, habitual
+    return now, past, question, habitual, soft
 
 
 _PROGRESSIVE_WINDOW = 10

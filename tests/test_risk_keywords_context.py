@@ -72,6 +72,10 @@ NOT_DIVERTED += [
     "a bloke pulled a knife on me a while back near the canal and I'm only now ready to say",
     "someone set my shed alight last summer and I think I know who",
     "my ex has been threatening to stab me by text for weeks",
+    # damage to things, not an attack on a person; a stalker's letter is not someone at the door
+    "kids keep throwing stones at the bus shelter on our road",
+    "vandals slashed the seats at the cinema",
+    "my friend told me her ex found out where she lives and sent a card",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",

@@ -76,6 +76,20 @@ NOT_DIVERTED += [
     "kids keep throwing stones at the bus shelter on our road",
     "vandals slashed the seats at the cinema",
     "my friend told me her ex found out where she lives and sent a card",
+    # figures of speech, found or licensed weapons, routine vehicles and screens
+    "my boss is going to murder me, I left his car keys at the depot lol",
+    "the markets took a beating on friday, anyway I need a crime reference for my bank",
+    "a crossbow bolt was found stuck in our shed door",
+    "a lorry pulls up outside our flats at 6am with its engine running",
+    "my car broke down on the motorway and the recovery truck is taking ages",
+    "the big fight night is on the telly at the pub tonight",
+    "a fire engine has been parked at the end of our road for an hour",
+    "my ex threatened to kill my dog when I left him",
+    # a soft now cue inside a past cue ("just been released"), campaigns and cover-ups that are not now
+    "my stepdad abused me for years and has just been released on bail, I'm scared",
+    "my ex is stalking me online, she's not near me now and I want it on record",
+    "I'm hiding my bruises from my family, my husband hits me when he's drunk",
+    "my son keeps stealing from us to buy weed",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",
@@ -96,6 +110,9 @@ DIVERTED += [
     "my grandad with dementia went out this morning and still isn't back and it's getting dark",
     "my ex who's been harassing me for months is on my doorstep with a knife",
     "baby's been left in a locked car in the sun for ages now",
+    "someone is smashing car windows on our road right now",
+    "my brother has gone to the garage with a hosepipe and won't answer the door",
+    "I've heard there's a contract out on me and there's a car outside with two men in it",
 ]
 
 

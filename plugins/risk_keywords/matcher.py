@@ -47,6 +47,9 @@ _NOT_PROGRESSIVE = frozenset({
     "messaging", "contacting", "reporting", "looking", "wanting", "going", "texting", "emailing",
     "struggling", "feeling", "worrying", "planning to report", "scaring", "frightening", "bothering",
     "upsetting", "annoying", "affecting", "getting", "starting", "doing my head in",
+    # long-running campaigns, not an act happening now ("he is stalking me", "she's controlling")
+    "stalking", "harassing", "bullying", "controlling", "abusing", "grooming", "blackmailing", "exploiting",
+    "hiding",  # a cue of its own (soft now): "I'm hiding my bruises" is not an act now
 })
 #: Words allowed between a negator and the phrase it negates ("no one WAS injured").
 _NEG_FILLER = frozenset({
@@ -344,6 +347,8 @@ def _context(
             if not any(a <= c[0] and c[1] <= b and (a, b) != (c[0], c[1]) and k != c[2] for a, b, k in cues)]
     habit_ends = [b for _a, b, k in kept if k == _HABIT]
     for first, last, kind in kept:
+        if kind == _SOFT_NOW and any(k == _PAST and a <= last and first <= b for a, b, k in kept):
+            continue  # "has just been released": the past cue it overlaps says what it is
         if kind in (_NOW, _SOFT_NOW):
             # "keeps turning up outside my house": the place belongs to the habit, not to now
             if not _negated(first, negators, tokens) and not any(0 < first - h <= _HABIT_NOW_WINDOW for h in habit_ends):

@@ -90,6 +90,10 @@ NOT_DIVERTED += [
     "my ex is stalking me online, she's not near me now and I want it on record",
     "I'm hiding my bruises from my family, my husband hits me when he's drunk",
     "my son keeps stealing from us to buy weed",
+    # a medicine without an amount or an act; someone here with the visitor; theft long over
+    "I take sertraline every morning, does that affect my driving licence",
+    "my dad is here with me and we want to report a scam call",
+    "the lead was stolen off the chapel roof months back",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",

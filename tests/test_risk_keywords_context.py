@@ -94,6 +94,18 @@ NOT_DIVERTED += [
     "I take sertraline every morning, does that affect my driving licence",
     "my dad is here with me and we want to report a scam call",
     "the lead was stolen off the chapel roof months back",
+    # sport, pest control, awareness work, sounds, figures of speech
+    "can i shoot squirrels in my garden with an air rifle",
+    "our church is running a knife crime awareness evening, can an officer come",
+    "my sister will kill me for reporting this but her neighbour burns rubbish every night",
+    "lads doing exhaust pops that sound like gunshots but it's just cars",
+    # a landlord's "not responding", police already coming, states and arrangements, evidence of harm that is over
+    "the lodger isn't responding to my emails about the rent",
+    "the police are on their way already, the burglars took the telly while we were at the cinema",
+    "my husband is working nights and he's violent when he drinks, I want some advice",
+    "kids threw eggs at my window and ran off down the alley, my daughter is 6 and was scared",
+    "I saw someone trying car doors earlier this evening, they'd gone by the time I got out",
+    "I have photos of the injuries he gave me last year and want to make a statement",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",
@@ -115,6 +127,11 @@ DIVERTED += [
     "my ex who's been harassing me for months is on my doorstep with a knife",
     "baby's been left in a locked car in the sun for ages now",
     "someone is smashing car windows on our road right now",
+    # "for the last hour" is up to now; someone feared sat outside; a blade held now; a small child gone by water
+    "my lodger has been shouting he'll stab me for the last hour and won't get out of my room",
+    "he's sat outside my flat in his van and won't go, he keeps texting me",
+    "I've been sitting here with a blade to my wrist for ages",
+    "can't find my 3 year old, the gate was open and we're by the river",
     "my brother has gone to the garage with a hosepipe and won't answer the door",
     "I've heard there's a contract out on me and there's a car outside with two men in it",
 ]

@@ -50,6 +50,7 @@ _NOT_PROGRESSIVE = frozenset({
     # long-running campaigns, not an act happening now ("he is stalking me", "she's controlling")
     "stalking", "harassing", "bullying", "controlling", "abusing", "grooming", "blackmailing", "exploiting",
     "hiding",  # a cue of its own (soft now): "I'm hiding my bruises" is not an act now
+    "seeing", "working", "living", "making", "staying",  # states and arrangements ("he's working nights")
 })
 #: Words allowed between a negator and the phrase it negates ("no one WAS injured").
 _NEG_FILLER = frozenset({

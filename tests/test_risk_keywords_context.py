@@ -106,6 +106,14 @@ NOT_DIVERTED += [
     "kids threw eggs at my window and ran off down the alley, my daughter is 6 and was scared",
     "I saw someone trying car doors earlier this evening, they'd gone by the time I got out",
     "I have photos of the injuries he gave me last year and want to make a statement",
+    # a soft cue inside the phrase itself ("locked me in") is no evidence of now; a gerund after "said"
+    "my ex used to lock me in the spare room when he was angry, I left him in the spring",
+    "he choked me in march and my sister said choking is a big warning sign",
+    # a deadline later than today, a weapon stored away, a boxed purchase, a past sexual assault
+    "a man said he'd shoot me if I don't pay him by Friday",
+    "my nephew keeps a knife under his bed, his mum found it",
+    "I bought a set of kitchen knives and they're still in the box, can I take them on the bus",
+    "I was sexually assaulted in my first week at college and want to report it",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",
@@ -127,6 +135,7 @@ DIVERTED += [
     "my ex who's been harassing me for months is on my doorstep with a knife",
     "baby's been left in a locked car in the sun for ages now",
     "someone is smashing car windows on our road right now",
+    "the neighbour's dog is mauling a kid in the street",
     # "for the last hour" is up to now; someone feared sat outside; a blade held now; a small child gone by water
     "my lodger has been shouting he'll stab me for the last hour and won't get out of my room",
     "he's sat outside my flat in his van and won't go, he keeps texting me",

@@ -182,8 +182,10 @@ class KeywordMatcher:
         best: dict[str, tuple[RiskLevel, RiskSignal]] = {}
         for hit in hits:
             # a soft now cue ("tonight", "he's just") is now unless a past or habitual cue is nearer the hit
-            soft = bool(soft_now) and (min(abs(p - hit.first) for p in soft_now)
-                                       <= min((abs(p - hit.first) for p in past + habitual), default=_FAR))
+            # (a soft cue inside the phrase itself, "locked me in", is no evidence about the phrase)
+            outside = [p for p in soft_now if not hit.first <= p <= hit.last]
+            soft = bool(outside) and (min(abs(p - hit.first) for p in outside)
+                                      <= min((abs(p - hit.first) for p in past + habitual), default=_FAR))
             signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now or soft, past,
                                  question, habitual, progressive)
             if signal is None:
@@ -285,6 +287,7 @@ _GERUND_BEFORE = frozenset({
     "of", "about", "for", "from", "without", "after", "before", "like", "started", "start", "stop",
     "stopped", "kept", "keep", "keeps", "thought", "thoughts", "thinking", "think", "enjoy", "enjoys",
     "risk", "avoid", "mind", "imagine", "imagining", "dream", "dreams", "fantasise", "fantasising",
+    "said", "says", "say",  # "my friend said strangling is serious"
     # a determiner makes the -ing form a noun ("was it about THE stabbing", "A shooting in town")
     "the", "a", "an", "this", "that", "another",
 })

@@ -136,6 +136,9 @@ DIVERTED += [
     "baby's been left in a locked car in the sun for ages now",
     "someone is smashing car windows on our road right now",
     "the neighbour's dog is mauling a kid in the street",
+    # "for ten minutes" runs up to now; a journey is now unless a past cue is nearer
+    "I'm walking home and a man has been following me for ten minutes",
+    "my ex pulled up next to me on my way to work and is trying to get me in his car",
     # "for the last hour" is up to now; someone feared sat outside; a blade held now; a small child gone by water
     "my lodger has been shouting he'll stab me for the last hour and won't get out of my room",
     "he's sat outside my flat in his van and won't go, he keeps texting me",

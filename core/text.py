@@ -49,3 +49,22 @@ def _normalise_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = text.casefold()
     return _SPACE.sub(" ", text).strip()
+
+
+def char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """The ``char_wb`` n-grams of one word (no white space in it), in scikit-learn's order.
+
+    The word is padded with a space each side; a padded word no longer than ``n`` gives itself
+    once and no longer n-grams (scikit-learn's ``_char_wb_ngrams``). Shared by the classifiers'
+    fast paths and guidance retrieval, which cache them per word.
+    """
+    w = " " + word + " "
+    w_len = len(w)
+    lo, hi = ngram_range
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        if w_len <= n:
+            out.append(w)
+            break
+        out += [w[i : i + n] for i in range(w_len - n + 1)]
+    return out

@@ -274,3 +274,56 @@ def test_dispatcher_find_guidance_merges_and_cites(sb_dispatcher):
     passages = d.find_guidance(query="how do I report an untaxed vehicle", language="en", intent="road_traffic", limit=3)
     assert passages and passages[0].doc_id == "abandoned-untaxed-vehicles"
     assert passages[0].plugin == "guidance"
+
+
+# -- the fast query path -------------------------------------------------------------------------------
+
+AWKWARD_QUERIES = [
+    "", "   ", "the and of", "x", "lost   property\twhat to do\n\nplease", "LOST PROPERTY What To Do",
+    "I lost my wallet lost my wallet lost my wallet", "Ｍｙ　ＰＨＯＮＥ was nicked… “today”",
+    "café naïve über straße – señor", "it's the neighbour's dog's barking", "12345/23 4x4 __init__",
+    "eiddo coll beth i'w wneud", "mae fy nghymdogion yn swnllyd", "\u200bzero\u200bwidth\u00a0spaces",
+]
+
+
+def _training_queries(every: int = 15) -> list[str]:
+    import csv
+
+    from switchboard.training.paths import DEFAULT_TRAIN
+
+    texts: list[str] = []
+    for path in DEFAULT_TRAIN.values():
+        if path.is_file():
+            with open(path, encoding="utf-8", newline="") as fh:
+                texts += [row["text"] for row in csv.DictReader(fh) if row.get("text")]
+    return texts[::every]
+
+
+def test_fast_query_rows_equal_scikit_learns_transform_bit_for_bit(plugin):
+    import numpy as np
+
+    for index in plugin.indexes.values():
+        for query in AWKWARD_QUERIES + _training_queries(every=40):
+            for vectorizer, fast in ((index.vectorizer, index._query_words), (index.char_vectorizer, index._query_chars)):
+                expected = vectorizer.transform([query])
+                row = fast.transform(query)
+                if expected.nnz == 0:
+                    assert row is None
+                else:
+                    assert row.tobytes() == expected.toarray().ravel().tobytes(), query
+
+
+def test_fast_search_gives_exactly_scikit_learns_scores_and_hits(plugin):
+    queries = AWKWARD_QUERIES + _training_queries()
+    assert len(queries) > 300
+    for index in plugin.indexes.values():
+        for query in queries:
+            fast, reference = index.scores(query), index.scores_reference(query)
+            assert (fast is None) == (reference is None)
+            if fast is not None:
+                assert fast.tobytes() == reference.tobytes(), query  # every bit of every score
+    # ranking, boost, limit and rounding are shared by both paths
+    index = plugin.indexes["en"]
+    for query in AWKWARD_QUERIES + ["I lost my wallet on the bus", "how do I send you dashcam footage"]:
+        for intent, limit in ((None, 3), ("lost_found_property", 1), ("general_enquiry", 5)):
+            assert index.search(query, intent, limit, 0.25) == index.search_reference(query, intent, limit, 0.25)

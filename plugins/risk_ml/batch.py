@@ -28,6 +28,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from switchboard.text import char_wb_grams as word_char_grams
+
 #: The default ``token_pattern`` of scikit-learn's vectorisers (and of :mod:`.features`).
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b"
 
@@ -98,24 +100,6 @@ class TextBatch:
         if self._words is None:
             self._words = _units(self.docs, str.split)
         return self._words
-
-
-def word_char_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
-    """The ``char_wb`` n-grams of one word (no white space in it), in scikit-learn's order.
-
-    The word is padded with a space each side; a padded word no longer than ``n`` gives itself
-    once and no longer n-grams (scikit-learn's ``_char_wb_ngrams``).
-    """
-    w = " " + word + " "
-    w_len = len(w)
-    lo, hi = ngram_range
-    out: list[str] = []
-    for n in range(lo, hi + 1):
-        if w_len <= n:
-            out.append(w)
-            break
-        out += [w[i : i + n] for i in range(w_len - n + 1)]
-    return out
 
 
 _LAST: TextBatch | None = None

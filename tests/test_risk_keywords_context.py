@@ -114,6 +114,9 @@ NOT_DIVERTED += [
     "my nephew keeps a knife under his bed, his mum found it",
     "I bought a set of kitchen knives and they're still in the box, can I take them on the bus",
     "I was sexually assaulted in my first week at college and want to report it",
+    # a caller sent away, a phone call that is over
+    "my gran, 90, had a man at the door saying he was from the council, she told him to go away",
+    "my dad was on the phone to a scammer on Monday for an hour and sent money, he's 83",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",

@@ -141,6 +141,13 @@ CASES: list[tuple[str, str, str]] = [
     ("the bins caught fire and it's spread to the fence, we can't put it out", "immediate", "fire_medical_road"),
     ("someone's filling a bag from behind the counter at the offie", "immediate", "crime_in_progress"),
     ("a van has gone into the river off the quay", "immediate", "fire_medical_road"),
+    ("a bloke claiming to be from the bank is at my nan's door right now asking for her card and pin", "immediate",
+     "financial_abuse"),
+    ("my grandad, 86, is being driven to the building society by the man who did his gutters", "high", "financial_abuse"),
+    ("they keep the lads from the car wash locked in a container overnight, I can hear banging from inside", "immediate",
+     "exploitation"),
+    ("a man at the bus stop has pinned a girl against the wall and she is saying no", "immediate", "sexual_offence"),
+    ("a car keeps slowing down next to me as I walk home and it's come back twice", "immediate", "stalking_harassment"),
     # --- elevated
     ("I think the house on the corner is dealing drugs, cars in and out all night", "elevated", "other"),
     ("some kids have been nasty to my daughter online, calling her names", "elevated", "other"),

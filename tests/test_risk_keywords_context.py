@@ -117,6 +117,16 @@ NOT_DIVERTED += [
     # a caller sent away, a phone call that is over
     "my gran, 90, had a man at the door saying he was from the council, she told him to go away",
     "my dad was on the phone to a scammer on Monday for an hour and sent money, he's 83",
+    # a time just after a soft cue, in the same clause, dates it ("on the way home ... last Thursday")
+    "I got jumped on the way home from five-a-side last Thursday, just a black eye",
+    # "trying to report" is not an act now; professional, training and coursework contexts
+    "I'm trying to report a break-in at my dad's on Saturday, nobody was hurt",
+    "I'm a trainee paramedic writing an essay on how police respond to gunshot wounds",
+    "our nursery is updating its lockdown procedure in case of an intruder, who reviews it",
+    "the youth theatre uses a fake gun as a prop in the last scene, do we need to tell anyone",
+    # a weapon on a wall or for sale online; a habit of banging on the door that is over
+    "there's an old bayonet on the wall at my grandad's, is it legal to keep",
+    "my ex used to bang on the door when he'd been drinking, I moved out in April",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",
@@ -139,6 +149,9 @@ DIVERTED += [
     "baby's been left in a locked car in the sun for ages now",
     "someone is smashing car windows on our road right now",
     "the neighbour's dog is mauling a kid in the street",
+    # an attempt now is a cue of its own even though "trying" is not read as a progressive
+    "some bloke is trying to break into the cars on our road",
+    "the man who keeps messaging me is trying the door handle",
     # "for ten minutes" runs up to now; a journey is now unless a past cue is nearer
     "I'm walking home and a man has been following me for ten minutes",
     "my ex pulled up next to me on my way to work and is trying to get me in his car",

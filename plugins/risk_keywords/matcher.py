@@ -51,6 +51,7 @@ _NOT_PROGRESSIVE = frozenset({
     "stalking", "harassing", "bullying", "controlling", "abusing", "grooming", "blackmailing", "exploiting",
     "hiding",  # a cue of its own (soft now): "I'm hiding my bruises" is not an act now
     "seeing", "working", "living", "making", "staying",  # states and arrangements ("he's working nights")
+    "trying",  # "I'm trying to report a break-in"; attempts now are cues of their own ("trying to get in")
 })
 #: Words allowed between a negator and the phrase it negates ("no one WAS injured").
 _NEG_FILLER = frozenset({
@@ -353,9 +354,15 @@ def _context(
     for first, last, kind in kept:
         if kind == _SOFT_NOW and any(k == _PAST and a <= last and first <= b for a, b, k in kept):
             continue  # "has just been released": the past cue it overlaps says what it is
+        if kind == _SOFT_NOW and any(k == _PAST and first < a <= last + _SOFT_PAST_AFTER
+                                     and all(tokens[j][TEXT] != BOUNDARY for j in range(last, a)) for a, _b, k in kept):
+            continue  # "on the way home from footy last Thursday": a time just after it, same clause, dates it
         if kind in (_NOW, _SOFT_NOW):
             # "keeps turning up outside my house": the place belongs to the habit, not to now
-            if not _negated(first, negators, tokens) and not any(0 < first - h <= _HABIT_NOW_WINDOW for h in habit_ends):
+            # ...unless a verb "is/are/am" starts a clause of its own ("the man who keeps texting me IS at the door")
+            if not _negated(first, negators, tokens) and not any(
+                    0 < first - h <= _HABIT_NOW_WINDOW and not any(tokens[j][TEXT] in _BE for j in range(h + 1, last + 1))
+                    for h in habit_ends):
                 if kind == _NOW:
                     now = True
                 else:
@@ -370,6 +377,8 @@ def _context(
 
 
 _PROGRESSIVE_WINDOW = 10
+#: A past cue this many tokens after a soft now cue, in the same clause, dates the soft cue.
+_SOFT_PAST_AFTER = 6
 #: Lemmas whose passive progressive is an act happening now ("I'm being followed", "being attacked").
 _BEING_NOW = frozenset({
     "attack", "follow", "chase", "beat", "hit", "stab", "rob", "mug", "burgle", "kidnap", "hold", "rape",

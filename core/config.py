@@ -80,6 +80,10 @@ CORE_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "intent_confidence": (_NUM, 0.5),
         "intent_margin": (_NUM, 0.0),
         "guidance_confidence": (_NUM, 0.2),
+        # A keyword rule's immediate signal with no sign in the message that the danger is now
+        # needs the risk model's p(immediate) to reach this floor, else it is handled as high
+        # (a person checks the chat first). 0 turns the check off. See docs/plugins.md.
+        "keyword_corroboration": (_NUM, 0.05),
     },
     "models": {
         "dir": (_STR, ""),
@@ -182,21 +186,36 @@ class Settings:
 
     def text(self, key: str, language: str = "en", **fmt: Any) -> str:
         """A configured bot sentence, in ``language`` with English as the fallback."""
-        texts = self.section("texts")
-        for lang in (language, "en"):
-            table = texts.get(lang, {})
-            node: Any = table
-            for part in key.split("."):
-                node = node.get(part) if isinstance(node, Mapping) else None
-            if isinstance(node, str):
-                return _format(node, {"force": self.force_name, **fmt})
-        raise ConfigError(self.path, f"texts.{language}.{key}", "missing text")
+        template = self._text(key, language)
+        if template is None:
+            template = self._text(key, "en")
+            if template is None:
+                raise ConfigError(self.path, f"texts.{language}.{key}", "missing text")
+        if "{" not in template and "}" not in template:
+            return template  # what formatting would give
+        return _format(template, {"force": self.force_name, **fmt})
 
     def has_text(self, key: str, language: str = "en") -> bool:
+        return self._text(key, language) is not None
+
+    def _text(self, key: str, language: str) -> str | None:
+        """The sentence ``texts.<language>.<key>`` as configured, or ``None`` (looked up once:
+        the texts are read on every message)."""
+        try:
+            cache = self.__dict__["_texts"]
+        except KeyError:
+            cache = {}
+            object.__setattr__(self, "_texts", cache)  # a cache, not a field: equality ignores it
+        try:
+            return cache[(key, language)]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
         node: Any = self.section("texts").get(language, {})
         for part in key.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
-        return isinstance(node, str)
+        found = node if isinstance(node, str) else None
+        cache[(key, language)] = found
+        return found
 
     def site(self, key: str) -> Mapping[str, Any] | None:
         site = self.section("sites").get(key)

@@ -46,6 +46,8 @@ from .types import (
     RoutingContext,
     Slot,
     Status,
+    plain_fields,
+    replace_fields,
 )
 
 log = logging.getLogger("switchboard.dispatch")
@@ -80,6 +82,7 @@ class Dispatcher:
         self.pm = pm
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
+        self._corroboration_floor = float(settings.section("thresholds")["keyword_corroboration"])
         self._impls: dict[str, list[_Impl]] = {}
         self._wrapped: set[str] = set()
         for name in (*_PER_MESSAGE_HOOKS, *_PER_DECISION_HOOKS):
@@ -163,9 +166,10 @@ class Dispatcher:
             return [("<hook>", r) for r in results]
         out = []
         impls = self._impls[hook_name] if hook_name in self._impls else self._collect(hook_name)
+        get = kwargs.__getitem__
         for impl in impls:
             try:
-                result = impl.function(*[kwargs[a] for a in impl.argnames])
+                result = impl.function(*map(get, impl.argnames))
             except Exception as exc:  # noqa: BLE001 - the failure policy handles every exception
                 self._plugin_failed(impl.plugin, hook_name, exc, errors)
                 out.append((impl.plugin, _Failure(exc)))
@@ -199,8 +203,33 @@ class Dispatcher:
                 continue
             for sig in _as_list(result):
                 signals.append(_with_plugin(sig, plugin))
+        signals = self._corroborate(signals)
         signals.sort(key=lambda s: (-s.level.rank, -(s.score or 0.0)))
         return tuple(signals)
+
+    def _corroborate(self, signals: list[RiskSignal]) -> list[RiskSignal]:
+        """Check bare keyword emergencies against the risk model, then drop ``none`` signals.
+
+        A keyword rule's ``immediate`` signal whose message says nothing about *when* (context
+        ``""``: no now, past, question or habit cue) is the main source of false 999 diversions
+        ("my son's got a gun hidden at his dad's"). When a model reports ``p_immediate`` and even
+        the highest is below ``thresholds.keyword_corroboration``, such a signal becomes ``high``:
+        the chat goes to a person with priority instead of to 999. A now cue, any other plugin's
+        signal, a missing or failed model, or a floor of 0 leave every level as it was."""
+        floor = self._corroboration_floor
+        if floor > 0:
+            p_imm = [s.p_immediate for s in signals if s.p_immediate is not None]
+            if p_imm and max(p_imm) < floor:
+                signals = [
+                    dataclasses.replace(
+                        s, level=RiskLevel.HIGH, context="uncorroborated",
+                        reason=f"{s.reason} (no sign the danger is now and the risk model disagrees: "
+                               f"p(immediate) {max(p_imm):.2f} < {floor:g}; a person checks)",
+                    )
+                    if s.level is RiskLevel.IMMEDIATE and s.rule_id and not s.context else s
+                    for s in signals
+                ]
+        return [s for s in signals if s.level is not RiskLevel.NONE]
 
     def categorise_intent(self, *, message: Message, errors: list[str] | None = None) -> IntentResult:
         errors = [] if errors is None else errors
@@ -329,7 +358,7 @@ class Dispatcher:
         history: Sequence[str] = (),
         received_at: datetime | None = None,
     ) -> Message:
-        state = state or _new_state()
+        state = state or ConversationState()
         text = clean(text or "")
         return Message(
             text=text,
@@ -348,7 +377,8 @@ class Dispatcher:
     # -- the one code path ------------------------------------------------------------------------
     def dispatch(self, message: Message) -> Decision:
         """Decide one visitor turn. Pure: no storage, no events (see ``ConversationService``)."""
-        started = time.perf_counter()
+        timed = log.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if timed else 0.0
         errors: list[str] = []
         state = message.state
         at = message.received_at or datetime.now(timezone.utc)
@@ -452,7 +482,8 @@ class Dispatcher:
             model_versions=self.model_versions(),
             plugin_errors=tuple(errors),
         )
-        log.debug("dispatched turn %s in %.2f ms", message.turn, (time.perf_counter() - started) * 1000)
+        if timed:
+            log.debug("dispatched turn %s in %.2f ms", message.turn, (time.perf_counter() - started) * 1000)
         return decision
 
     # -- pieces of a turn -------------------------------------------------------------------------
@@ -700,70 +731,15 @@ def _as_list(result: Any) -> list[Any]:
 def _with_plugin(obj: Any, plugin: str) -> Any:
     if obj.plugin == plugin:
         return obj  # already stamped: replacing would give an equal object
-    cls = type(obj)
-    try:
-        names = _PLAIN[cls]
-    except KeyError:
-        names = _PLAIN[cls] = _plain_fields(cls)
+    names = plain_fields(type(obj))
     if names is None or "plugin" not in names:
         return dataclasses.replace(obj, plugin=plugin)
-    new = object.__new__(cls)  # as in _replace, without building keyword arguments
+    new = object.__new__(type(obj))  # as in replace_fields, without building keyword arguments
     attrs = new.__dict__
     attrs.update(obj.__dict__)
     attrs["plugin"] = plugin
     return new
 
 
-_NEW_STATE = ConversationState()
-_STATE_FACTORIES = {
-    f.name: f.default_factory
-    for f in dataclasses.fields(ConversationState)
-    if f.default_factory is not dataclasses.MISSING
-}
-
-
-def _new_state() -> ConversationState:
-    """``ConversationState()`` (fresh mutable defaults), several times faster."""
-    return _replace(_NEW_STATE, **{name: factory() for name, factory in _STATE_FACTORIES.items()})
-
-
-#: Per dataclass: its field names if :func:`_replace` may copy it directly, else ``None``.
-_PLAIN: dict[type, frozenset[str] | None] = {}
-
-
-def _plain_fields(cls: type) -> frozenset[str] | None:
-    fields = getattr(cls, "__dataclass_fields__", None)
-    init = getattr(cls, "__init__", None)
-    if (
-        fields is None
-        or hasattr(cls, "__post_init__")
-        or "__slots__" in cls.__dict__
-        or getattr(getattr(init, "__code__", None), "co_filename", "") != "<string>"  # hand-written __init__
-        or any(not f.init or f._field_type is not dataclasses._FIELD for f in fields.values())  # type: ignore[attr-defined]
-    ):
-        return None
-    return frozenset(fields)
-
-
-def _replace(obj: Any, **changes: Any) -> Any:
-    """``dataclasses.replace`` for the core's frozen dataclasses, on the hot path.
-
-    ``dataclasses.replace`` rebuilds the keyword arguments of every field and runs ``__init__``
-    (tens of microseconds for :class:`ConversationState`). For a plain dataclass (generated
-    ``__init__``, no ``__post_init__``, no ``__slots__``, no ``InitVar`` or ``init=False`` fields)
-    that ``__init__`` only stores each value, so copying the instance's attributes and
-    overwriting the changed ones gives the same object. Anything else, and unknown field names
-    (which raise ``TypeError``), go through ``dataclasses.replace``.
-    """
-    cls = type(obj)
-    try:
-        names = _PLAIN[cls]
-    except KeyError:
-        names = _PLAIN[cls] = _plain_fields(cls)
-    if names is None or not names.issuperset(changes):
-        return dataclasses.replace(obj, **changes)
-    new = object.__new__(cls)
-    attrs = new.__dict__
-    attrs.update(obj.__dict__)
-    attrs.update(changes)
-    return new
+#: ``dataclasses.replace`` on the hot path (see :func:`switchboard.types.replace_fields`).
+_replace = replace_fields

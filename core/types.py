@@ -59,38 +59,37 @@ class RiskLevel(str, enum.Enum):
 
     @property
     def rank(self) -> int:
-        return _RISK_ORDER[self]
+        return self._rank  # type: ignore[attr-defined, no-any-return]
 
+    # Compared on every message: the rank is a plain attribute of each member (enum members
+    # hash through Python code, so a dict look-up per comparison is slow).
     def __lt__(self, other: object) -> bool:  # type: ignore[override]
-        if not isinstance(other, RiskLevel):
-            return NotImplemented
-        return self.rank < other.rank
+        if isinstance(other, RiskLevel):
+            return self._rank < other._rank  # type: ignore[attr-defined, no-any-return]
+        return NotImplemented
 
     def __le__(self, other: object) -> bool:  # type: ignore[override]
-        if not isinstance(other, RiskLevel):
-            return NotImplemented
-        return self.rank <= other.rank
+        if isinstance(other, RiskLevel):
+            return self._rank <= other._rank  # type: ignore[attr-defined, no-any-return]
+        return NotImplemented
 
     def __gt__(self, other: object) -> bool:  # type: ignore[override]
-        if not isinstance(other, RiskLevel):
-            return NotImplemented
-        return self.rank > other.rank
+        if isinstance(other, RiskLevel):
+            return self._rank > other._rank  # type: ignore[attr-defined, no-any-return]
+        return NotImplemented
 
     def __ge__(self, other: object) -> bool:  # type: ignore[override]
-        if not isinstance(other, RiskLevel):
-            return NotImplemented
-        return self.rank >= other.rank
+        if isinstance(other, RiskLevel):
+            return self._rank >= other._rank  # type: ignore[attr-defined, no-any-return]
+        return NotImplemented
 
     def __str__(self) -> str:
         return self.value
 
 
-_RISK_ORDER = {
-    RiskLevel.NONE: 0,
-    RiskLevel.ELEVATED: 1,
-    RiskLevel.HIGH: 2,
-    RiskLevel.IMMEDIATE: 3,
-}
+for _rank, _level in enumerate((RiskLevel.NONE, RiskLevel.ELEVATED, RiskLevel.HIGH, RiskLevel.IMMEDIATE)):
+    _level._rank = _rank  # type: ignore[attr-defined]
+del _rank, _level
 
 
 class Status(str, enum.Enum):
@@ -186,7 +185,7 @@ class ConversationState:
     visitor_left_at: str | None = None  # the visitor left an at-risk chat, which stays with staff
 
     def replace(self, **changes: Any) -> ConversationState:
-        return dataclasses.replace(self, **changes)
+        return replace_fields(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -251,7 +250,12 @@ class RiskSignal:
     """One reason to think a message carries risk.
 
     ``plugin`` is filled in by the core with the registered plugin name. A keyword rule sets
-    ``rule_id`` and ``matched_text``; a model sets ``model_version`` and ``score``.
+    ``rule_id``, ``matched_text`` and ``context`` (the time context that decided its level:
+    ``"now"``, ``"past"``, ``"negated"``, ``"question"``, ``"habitual"``, or ``""`` when the
+    message says nothing about when); a model sets ``model_version``, ``score`` and
+    ``p_immediate`` (its probability that the message needs 999 now). A model may return a
+    ``none``-level signal only to report ``p_immediate``: the core uses it to corroborate keyword
+    signals and then drops it.
     """
 
     level: RiskLevel
@@ -262,6 +266,8 @@ class RiskSignal:
     model_version: str | None = None
     score: float | None = None
     plugin: str = ""
+    context: str = ""
+    p_immediate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -436,3 +442,106 @@ class Decision:
             "model_versions": dict(self.model_versions),
             "plugin_errors": list(self.plugin_errors),
         }
+
+
+# -- the hot path ------------------------------------------------------------------------------------
+# Triage builds and copies these objects many times per message. A frozen dataclass's generated
+# ``__init__`` stores each field through ``object.__setattr__`` (slow), and ``dataclasses.replace``
+# rebuilds every field's keyword argument before running it. For a *plain* dataclass (generated
+# ``__init__``, no ``__post_init__``, no ``__slots__``, no ``InitVar``, ``init=False`` or
+# keyword-only fields) ``__init__`` does nothing but store the values in the instance's
+# ``__dict__``, so storing them there directly gives the same object, several times faster.
+
+#: Per dataclass: its field names if it is plain (see above), else ``None``.
+_PLAIN: dict[type, frozenset[str] | None] = {}
+#: Names the generated ``__init__`` uses itself (a field may not be called so).
+_INIT_NAMES = frozenset({"self", "_attrs", "_HAS_FACTORY"})
+
+
+def plain_fields(cls: type) -> frozenset[str] | None:
+    """The field names of a plain dataclass (its instances may be built or copied by storing
+    attributes directly), else ``None``."""
+    try:
+        return _PLAIN[cls]
+    except KeyError:
+        pass
+    fields = getattr(cls, "__dataclass_fields__", None)
+    init = getattr(cls, "__init__", None)
+    if (
+        fields is None
+        or hasattr(cls, "__post_init__")
+        or "__slots__" in cls.__dict__
+        or getattr(getattr(init, "__code__", None), "co_filename", "") != "<string>"  # hand-written __init__
+        or any(
+            not f.init or f.kw_only or f._field_type is not dataclasses._FIELD  # type: ignore[attr-defined]
+            for f in fields.values()
+        )
+    ):
+        names = None
+    else:
+        names = frozenset(fields)
+    _PLAIN[cls] = names
+    return names
+
+
+def replace_fields(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace(obj, **changes)``, copying a plain dataclass attribute by attribute.
+
+    Anything else, and unknown field names (which raise ``TypeError``), go through
+    ``dataclasses.replace``.
+    """
+    cls = type(obj)
+    names = _PLAIN.get(cls, False)
+    if names is False:
+        names = plain_fields(cls)
+    if names is None or not names.issuperset(changes):  # type: ignore[union-attr]
+        return dataclasses.replace(obj, **changes)
+    new = object.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(obj.__dict__)
+    attrs.update(changes)
+    return new
+
+
+class _HasFactory:
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+def _store_fields_directly(cls: type) -> None:
+    """Give plain frozen dataclass ``cls`` an ``__init__`` with the same signature (names, order,
+    defaults, default factories) that stores each argument in the instance ``__dict__``."""
+    if plain_fields(cls) is None or _INIT_NAMES.intersection(cls.__dataclass_fields__):  # type: ignore[attr-defined]
+        return
+    namespace: dict[str, Any] = {"_HAS_FACTORY": _HasFactory()}
+    params: list[str] = []
+    body: list[str] = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+            body.append(f"    _attrs[{f.name!r}] = {f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_HAS_FACTORY")
+            body.append(f"    _attrs[{f.name!r}] = _factory_{f.name}() if {f.name} is _HAS_FACTORY else {f.name}")
+        else:
+            params.append(f.name)
+            body.append(f"    _attrs[{f.name!r}] = {f.name}")
+    source = f"def __init__(self, {', '.join(params)}):\n    _attrs = self.__dict__\n" + "\n".join(body) + "\n"
+    exec(compile(source, "<string>", "exec"), namespace)  # noqa: S102 - as dataclasses builds __init__
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = dict(cls.__init__.__annotations__)  # type: ignore[misc]
+    init.__doc__ = cls.__init__.__doc__  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[misc]
+
+
+for _cls in (
+    Option, Citation, Reply, Slot, ConversationState, Message, RiskSignal, IntentScore, IntentResult,
+    EscalationContext, EscalationVote, RoutingContext, QueueTarget, GuidancePassage, HealthReport, Event,
+    Decision,
+):
+    _store_fields_directly(_cls)
+del _cls

@@ -393,3 +393,56 @@ def test_risky_message_still_records_intent_for_routing(sb_dispatcher):
     assert decision.intent.intent == "anti_social_behaviour"
     assert decision.state.intent == "anti_social_behaviour"
     assert decision.state.journey is None  # no journey: the chat goes to a person
+
+
+# -- keyword emergencies are corroborated by the model when the message says nothing about when --
+class Model:
+    """A stand-in risk model: p(immediate) is the number after 'p=' in the message."""
+
+    @hookimpl
+    def assess_risk(self, message):
+        p = float(message.normalised.split("p=")[1].split()[0])
+        level = RiskLevel.IMMEDIATE if p >= 0.5 else RiskLevel.NONE
+        return RiskSignal(level, "other" if p >= 0.5 else "none", "model", model_version="m1", score=p,
+                          p_immediate=p)
+
+
+class Timed:
+    """A keyword rule that reports the time context named in the message ('ctx=now' etc.)."""
+
+    @hookimpl
+    def assess_risk(self, message):
+        ctx = message.normalised.split("ctx=")[1].split()[0] if "ctx=" in message.normalised else ""
+        return RiskSignal(RiskLevel.IMMEDIATE, "violence_weapons", "gun mentioned", rule_id="t-gun",
+                          matched_text="gun", context=ctx)
+
+
+@pytest.mark.parametrize(
+    "text, plugins, overrides, expected",
+    [
+        # no time cue, the model is sure it is not an emergency: a person checks, no 999
+        ("gun p=0.01", ("timed", "model"), {}, RiskLevel.HIGH),
+        # the model gives it a fair chance: the keyword rule stands
+        ("gun p=0.2", ("timed", "model"), {}, RiskLevel.IMMEDIATE),
+        # a now cue in the message: the rule stands whatever the model says
+        ("gun ctx=now p=0.01", ("timed", "model"), {}, RiskLevel.IMMEDIATE),
+        # no model answer (missing or degraded): keywords alone decide
+        ("gun", ("timed",), {}, RiskLevel.IMMEDIATE),
+        # the check can be turned off by configuration
+        ("gun p=0.01", ("timed", "model"), {"thresholds": {"keyword_corroboration": 0.0}}, RiskLevel.IMMEDIATE),
+    ],
+)
+def test_bare_keyword_emergency_needs_the_model_not_to_disagree(sb_dispatcher, sb_settings, text, plugins, overrides,
+                                                                 expected):
+    impls = {"timed": Timed, "model": Model}
+    d = sb_dispatcher(plugins=[(p, impls[p]) for p in plugins], settings=sb_settings(overrides=overrides))
+    decision = d.triage(text)
+    assert decision.risk_level is expected
+    assert decision.emergency is (expected is RiskLevel.IMMEDIATE)
+    assert decision.handover  # high or immediate: a person sees the chat either way
+    # the model's level-none answer is only used for corroboration, never shown as a signal
+    assert all(s.level is not RiskLevel.NONE for s in decision.signals)
+    gun = next(s for s in decision.signals if s.rule_id == "t-gun")
+    assert (gun.context == "uncorroborated") is (expected is RiskLevel.HIGH)
+    if expected is RiskLevel.HIGH:
+        assert "risk model disagrees" in gun.reason

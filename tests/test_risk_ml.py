@@ -48,8 +48,10 @@ def test_assess_risk_uses_card_thresholds_and_names_version_and_category(tiny, s
         proba = model.pipeline.predict_proba([text])[0]
         expected, _score = risk_level_for(model, proba)
         signal = plugin.assess_risk(message=message)
+        # every answer carries the model's p(immediate), even at level none (for corroboration)
+        assert signal is not None and signal.p_immediate == round(float(proba[list(model.fast.classes).index("immediate")]), 4)
         if expected is RiskLevel.NONE:
-            assert signal is None
+            assert signal.level is RiskLevel.NONE and signal.category == "none"
         else:
             assert signal is not None and signal.level is expected
             assert signal.model_version == tiny.risk_v1.name

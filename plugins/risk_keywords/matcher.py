@@ -248,7 +248,7 @@ class KeywordMatcher:
         start, end = tokens[hit.first][START], tokens[hit.last][END]
         return RiskSignal(
             level=level, category=rule.category, reason=reason, rule_id=rule.id,
-            matched_text=text[start:end] or None,
+            matched_text=text[start:end] or None, context=tag,
         )
 
 

@@ -152,12 +152,11 @@ def signals_for(model: LoadedModel, texts: Sequence[str]) -> list[RiskSignal | N
     levels, scores = risk_levels_for(model, heads[0])
     categories = model.fast.head_classes(1) if len(heads) > 1 else None
     top = heads[1].argmax(axis=1) if len(heads) > 1 else None
+    p_imm = _p_immediate(model, heads[0])
     out: list[RiskSignal | None] = []
     for i, level in enumerate(levels):
-        if level is RiskLevel.NONE:
-            out.append(None)
-            continue
-        out.append(_make_signal(model, level, float(scores[i]), "other" if top is None else categories[int(top[i])]))
+        category = "other" if top is None or level is RiskLevel.NONE else categories[int(top[i])]
+        out.append(_make_signal(model, level, float(scores[i]), category, p_imm[i]))
     return out
 
 
@@ -188,21 +187,38 @@ def risk_levels_for(model: LoadedModel, proba: Any) -> tuple[list[RiskLevel], An
 
 def _signal(model: LoadedModel, heads: Sequence[Any]) -> RiskSignal | None:
     level, score = risk_level_for(model, heads[0])
-    if level is RiskLevel.NONE:
-        return None
     category = "other"
-    if len(heads) > 1:
+    if len(heads) > 1 and level is not RiskLevel.NONE:
         cats = model.fast.head_classes(1)
         category = cats[int(heads[1].argmax())]
-    return _make_signal(model, level, score, category)
+    return _make_signal(model, level, score, category, float(_p_immediate(model, heads[0])))
 
 
-def _make_signal(model: LoadedModel, level: RiskLevel, score: float, category: str) -> RiskSignal:
+def _p_immediate(model: LoadedModel, proba: Any) -> Any:
+    """p(immediate) of one probability row, or of each row of a matrix (0 if the model has no
+    such class)."""
+    import numpy as np
+
+    proba = np.asarray(proba)
+    classes = model.fast.classes
+    if "immediate" not in classes:
+        return np.zeros(len(proba)) if proba.ndim == 2 else 0.0
+    return proba[..., classes.index("immediate")]
+
+
+def _make_signal(model: LoadedModel, level: RiskLevel, score: float, category: str, p_immediate: float) -> RiskSignal:
+    """The model's signal. At level ``none`` it only carries ``p_immediate`` for the core's
+    corroboration of keyword signals (the core drops it afterwards)."""
+    if level is RiskLevel.NONE:
+        return RiskSignal(level=level, category="none", reason="risk model: no risk found",
+                          model_version=model.version, score=round(score, 4),
+                          p_immediate=round(float(p_immediate), 4))
     return RiskSignal(
         level=level,
         category=category,
         reason=f"risk model: p({level.value} or above) = {score:.2f}",
         model_version=model.version,
         score=round(score, 4),
+        p_immediate=round(float(p_immediate), 4),
     )
 

@@ -127,6 +127,9 @@ NOT_DIVERTED += [
     # a weapon on a wall or for sale online; a habit of banging on the door that is over
     "there's an old bayonet on the wall at my grandad's, is it legal to keep",
     "my ex used to bang on the door when he'd been drinking, I moved out in April",
+    # a lost item, not a lost person; a man seen with a knife hours ago who drove off
+    "my grandad lost his wallet and his glasses at the market",
+    "saw a lad with a machete down his trousers about 3 hours ago, he got in a car and drove off",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",

@@ -148,6 +148,10 @@ CASES: list[tuple[str, str, str]] = [
      "exploitation"),
     ("a man at the bus stop has pinned a girl against the wall and she is saying no", "immediate", "sexual_offence"),
     ("a car keeps slowing down next to me as I walk home and it's come back twice", "immediate", "stalking_harassment"),
+    ("my dad has parkinson's and went out in the sleet in his slippers an hour ago", "immediate", "missing_person"),
+    ("they've text me saying we're outside, come out or we come in", "immediate", "threat_to_life"),
+    ("a lad said he'd merk me after school and he's waiting at the gate with his mates", "immediate", "threat_to_life"),
+    ("my grandma lost her bus pass in town today, does she report it to you", "none", "-"),
     # --- elevated
     ("I think the house on the corner is dealing drugs, cars in and out all night", "elevated", "other"),
     ("some kids have been nasty to my daughter online, calling her names", "elevated", "other"),

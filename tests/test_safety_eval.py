@@ -57,27 +57,34 @@ def test_default_models_load_in_the_triage_path(default_dispatcher) -> None:
     assert health.get("risk_ml") == "ok"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.917 < 0.98, false diversion "
-    "0.073 > 0.05; must-reach-a-human 0.977 meets 0.90); the assertions stay at the targets and the "
-    "figures are printed"))
-def test_emergency_diversion_on_the_safety_evaluation_set(default_dispatcher) -> None:
+@pytest.fixture(scope="module")
+def risk_figures(default_dispatcher) -> dict:
     path = DEFAULT_EVAL["risk"]
     if not path.is_file():
         pytest.skip(f"{path} does not exist yet")
     figures = triage_figures(default_dispatcher, read_rows(path, RISK_LABELS))
+    # Figures only: the evaluation texts are never printed (people tuning rules or data must not
+    # read them; `bench/risk_error_analysis.py --eval-aggregate` breaks the figures down by kind
+    # and category).
     print(
         f"\nsafety evaluation ({path.name}, {figures['n_immediate']} immediate, {figures['n_non_immediate']} other): "
         f"emergency recall {figures['emergency_recall']:.3f}, false diversion {figures['false_diversion']:.3f}, "
-        f"must-reach-a-human recall {figures['human_recall']:.3f}"
+        f"must-reach-a-human recall {figures['human_recall']:.3f}; "
+        f"{len(figures['missed_emergencies'])} missed emergencies, {len(figures['false_diversions'])} false diversions"
     )
-    for text in figures["missed_emergencies"][:15]:
-        print(f"  missed emergency: {text}")
-    for text in figures["false_diversions"][:15]:
-        print(f"  false diversion:  {text}")
-    assert figures["emergency_recall"] >= MIN_EMERGENCY_RECALL
-    assert figures["false_diversion"] <= MAX_FALSE_DIVERSION
-    assert figures["human_recall"] >= MIN_HUMAN_RECALL
+    return figures
+
+
+def test_false_diversion_and_reaching_a_human_on_the_safety_evaluation_set(risk_figures) -> None:
+    assert risk_figures["false_diversion"] <= MAX_FALSE_DIVERSION
+    assert risk_figures["human_recall"] >= MIN_HUMAN_RECALL
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.939 < 0.98; every missed "
+    "emergency still reaches a person as high); the assertion stays at the target"))
+def test_emergency_recall_on_the_safety_evaluation_set(risk_figures) -> None:
+    assert risk_figures["emergency_recall"] >= MIN_EMERGENCY_RECALL
 
 
 def test_first_message_intent_accuracy(default_dispatcher) -> None:
@@ -86,6 +93,8 @@ def test_first_message_intent_accuracy(default_dispatcher) -> None:
         pytest.skip(f"{path} or {DEFAULT_TRAIN['intent']} does not exist yet")
     result = intent_accuracy(default_dispatcher, read_rows(path, INTENT_LABELS))
     print(f"\nintent evaluation ({path.name}, {result['n']} messages): accuracy {result['accuracy']:.3f}")
-    for text, label, got in result["wrong"][:15]:
-        print(f"  {label} -> {got}: {text}")
+    from collections import Counter
+
+    for (label, got), n in Counter((label, got) for _text, label, got in result["wrong"]).most_common(10):
+        print(f"  {label} -> {got}: {n}")  # counts only: evaluation texts are never printed
     assert result["accuracy"] >= MIN_INTENT_ACCURACY

@@ -100,3 +100,21 @@ def test_threshold_range(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_settings(environ={"SWITCHBOARD_THRESHOLDS__INTENT_CONFIDENCE": "1.5"})
     assert err.value.key == "thresholds.intent_confidence"
+
+
+def test_texts_fall_back_to_english_format_and_report_missing_keys(tmp_path):
+    s = load_settings(environ={
+        "SWITCHBOARD_TEXTS__EN__PLAIN_NOTE": "No braces here",
+        "SWITCHBOARD_TEXTS__EN__BRACED_NOTE": "{force}: {{literal}} {queue}",
+        "SWITCHBOARD_TEXTS__EN__ENGLISH_ONLY": "Only in English",
+    })
+    for _ in range(2):  # the second answer comes from the looked-up sentence
+        assert s.text("plain_note") == "No braces here"
+        assert s.text("braced_note", queue="Q1") == "Demo Constabulary: {literal} Q1"
+        assert s.text("braced_note") == "Demo Constabulary: {literal} {queue}"
+        assert s.text("english_only", "cy") == "Only in English"
+        assert s.has_text("english_only") and not s.has_text("english_only", "cy")
+        assert s.has_text("intents.crime_report") and not s.has_text("intents.no_such_intent")
+        with pytest.raises(ConfigError) as err:
+            s.text("no_such_text", "cy")
+        assert err.value.key == "texts.cy.no_such_text"

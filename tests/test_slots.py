@@ -339,3 +339,34 @@ def test_through_dispatcher_and_force_plugin_wins(sb_dispatcher):
     d2 = sb_dispatcher(plugins=[("force", ForcePostcode)])
     found2 = d2.extract_slots(message=d2.make_message("SW1A 1AA", received_at=NOW))
     assert found2["postcode"].value == "ZZ1 1ZZ"
+
+
+def _token_starts(text):
+    """Where find_when may start matching, from its plain tokenisation (the reference)."""
+    from switchboard.plugins.slots import when as w
+
+    tokens = [(m.start(), m.group().lower()) for m in w._TOKEN.finditer(text)]
+    return (
+        [pos for pos, tok in tokens if tok[0].isdigit() or tok in w._DAY_TRIGGERS],
+        [pos for pos, tok in tokens if tok[0].isdigit() or tok in w._TIME_TRIGGERS],
+        any(tok in w._AGO_TRIGGERS for _, tok in tokens),
+    )
+
+
+def test_start_positions_of_ascii_texts_equal_the_tokenised_reference():
+    import csv
+
+    from switchboard.plugins.slots.when import _starts
+    from switchboard.training.paths import DEFAULT_TRAIN
+
+    texts = [
+        "", "x", "5pm", "at5 on Mon", "abc123def the4th", "Yesterday at 10:30AM", "THE day BEFORE yesterday",
+        "2 hrs ago!! now", "on on onon the-the", "then there other athens", "MONDAY mon.monday", "12/11 at 9",
+        "thursday,sat;sun:tonight", "lastnight last night", "Ｍｏｎ at ９pm", "café on tuesday", "ago\nago\tnow",
+    ]
+    for path in DEFAULT_TRAIN.values():
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)][::7]
+    assert len(texts) > 500
+    for text in texts:
+        assert _starts(text) == _token_starts(text), text

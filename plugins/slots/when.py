@@ -115,6 +115,11 @@ _TIME_TRIGGERS = frozenset(
      "gone", "c", "noon", "midday", "mid", "midnight"}
 )
 _AGO_TRIGGERS = frozenset({"ago", "now"})
+_TRIGGERS = _DAY_TRIGGERS | _TIME_TRIGGERS | _AGO_TRIGGERS
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NOT_LETTER = str.maketrans({c: " " for c in range(128) if chr(c) not in _LETTERS})
+_DIGIT = re.compile(r"[0-9]")
+_NUMBER_START = re.compile(r"(?<![0-9])[0-9]")
 
 
 @dataclass(frozen=True)
@@ -143,11 +148,9 @@ def find_when(text: str, now: datetime, avoid: list[tuple[int, int]] | None = No
     def free(start: int, end: int) -> bool:
         return all(end <= a or start >= b for a, b in avoid)
 
-    tokens = [(m.start(), m.group().lower()) for m in _TOKEN.finditer(text)]
-    day_starts = [pos for pos, tok in tokens if tok[0].isdigit() or tok in _DAY_TRIGGERS]
-    time_starts = [pos for pos, tok in tokens if tok[0].isdigit() or tok in _TIME_TRIGGERS]
+    day_starts, time_starts, ago_word = _starts(text)
     ago = None
-    if any(tok in _AGO_TRIGGERS for _, tok in tokens):
+    if ago_word:
         ago = next((m for m in _AGO.finditer(text) if free(m.start(), m.end())), None)
     days = [d for d in _days(text, now, day_starts) if free(d.start, d.end)] if day_starts else []
     times = (
@@ -180,6 +183,41 @@ def find_when(text: str, now: datetime, avoid: list[tuple[int, int]] | None = No
 
 
 # -- finding ----------------------------------------------------------------------------------------
+
+
+def _starts(text: str) -> tuple[list[int], list[int], bool]:
+    """Where a day and where a time expression may begin (the tokens that are numbers or
+    trigger words), and whether an "ago" word occurs."""
+    if not text.isascii():
+        tokens = [(m.start(), m.group().lower()) for m in _TOKEN.finditer(text)]
+        return (
+            [pos for pos, tok in tokens if tok[0].isdigit() or tok in _DAY_TRIGGERS],
+            [pos for pos, tok in tokens if tok[0].isdigit() or tok in _TIME_TRIGGERS],
+            any(tok in _AGO_TRIGGERS for _, tok in tokens),
+        )
+    # ASCII: lower-casing keeps every position, a word token is a run of [a-z] and a number a
+    # run of [0-9]. Only the trigger words among the words are looked for, where they stand.
+    low = text.lower()
+    numbers = [m.start() for m in _NUMBER_START.finditer(low)] if _DIGIT.search(low) else []
+    words = _TRIGGERS.intersection(low.translate(_NOT_LETTER).split())
+    if not words:
+        return numbers, list(numbers), False
+    days = list(numbers)
+    times = list(numbers)
+    for word in words:
+        size = len(word)
+        at = low.find(word)
+        while at >= 0:
+            end = at + size
+            if (at == 0 or low[at - 1] not in _LETTERS) and (end == len(low) or low[end] not in _LETTERS):
+                if word in _DAY_TRIGGERS:
+                    days.append(at)
+                if word in _TIME_TRIGGERS:
+                    times.append(at)
+            at = low.find(word, end)
+    days.sort()
+    times.sort()
+    return days, times, not _AGO_TRIGGERS.isdisjoint(words)
 
 
 def _overlap(t: _Time, d: _Day) -> bool:

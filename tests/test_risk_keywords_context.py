@@ -130,6 +130,9 @@ NOT_DIVERTED += [
     # a lost item, not a lost person; a man seen with a knife hours ago who drove off
     "my grandad lost his wallet and his glasses at the market",
     "saw a lad with a machete down his trousers about 3 hours ago, he got in a car and drove off",
+    # a plea inside a disclosure of long-running harm; a word sprayed on a railway bridge
+    "please help me, my partner has controlled me for years and I don't know where to turn",
+    "I heard someone sprayed KILL on the railway bridge, who cleans graffiti",
     # legal questions and consequences
     "can you be charged for threatening to shoot someone in a game chat",
     "what's the penalty for carrying a machete in your car",
@@ -152,6 +155,10 @@ DIVERTED += [
     "baby's been left in a locked car in the sun for ages now",
     "someone is smashing car windows on our road right now",
     "the neighbour's dog is mauling a kid in the street",
+    # an earlier event dates only the words near it ("hit me before"); hedges are not past cues
+    "he's hit me before, that's why I left him, and right at this point he has turned up at my work with a knife",
+    "I'm probably overreacting but someone is trying the back door handle",
+    "a little kid is walking along the hard shoulder, someone is going to get hurt",
     # an attempt now is a cue of its own even though "trying" is not read as a progressive
     "some bloke is trying to break into the cars on our road",
     "the man who keeps messaging me is trying the door handle",

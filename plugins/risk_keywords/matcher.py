@@ -37,7 +37,8 @@ from switchboard.types import RiskLevel, RiskSignal
 from .normalise import BOUNDARY, END, START, SURFACE, TEXT, Lexicon, Token, canonical_phrase, tokenise
 from .rules_io import Idiom, Rule
 
-_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT, _SOFT_NOW = range(10)
+_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT, _SOFT_NOW, _PAST_NEAR = range(11)
+_PASTS = (_PAST, _PAST_NEAR)
 _LEVEL = {lvl.value: lvl for lvl in RiskLevel}
 _BE = frozenset({"is", "are", "am"})
 _NOT_PROGRESSIVE = frozenset({
@@ -128,8 +129,8 @@ class KeywordMatcher:
         for i, idm in enumerate(self.idioms):
             for p in idm.phrases:
                 add(p, _IDIOM, i)
-        for kind, key in ((_NOW, "now"), (_SOFT_NOW, "soft_now"), (_PAST, "past"), (_HABIT, "habitual"),
-                          (_QUESTION, "question"), (_NEG, "negators")):
+        for kind, key in ((_NOW, "now"), (_SOFT_NOW, "soft_now"), (_PAST, "past"), (_PAST_NEAR, "past_near"),
+                          (_HABIT, "habitual"), (_QUESTION, "question"), (_NEG, "negators")):
             for p in lexicon.cues.get(key, []):
                 add(p, kind, 0)
         automaton = ahocorasick.Automaton()
@@ -168,7 +169,7 @@ class KeywordMatcher:
                     hits.append(Hit(self.rules[payload], payload, first, last))
                 elif kind == _IDIOM:
                     idiom_spans.append((first, last, self.idioms[payload].categories))
-                elif kind in (_NOW, _PAST, _QUESTION, _HABIT, _SOFT_NOW):
+                elif kind in (_NOW, _PAST, _QUESTION, _HABIT, _SOFT_NOW, _PAST_NEAR):
                     cues.append((first, last, kind))
                 elif kind == _NEG:
                     negators.append(last)
@@ -178,10 +179,12 @@ class KeywordMatcher:
                     not_near.setdefault(payload, []).append((first, last))
         if not hits:
             return []
-        now, past, question, habitual, soft_now = _context(cues, negators, tokens)
+        now, all_past, question, habitual, soft_now = _context(cues, negators, tokens)
         progressive = _progressive(tokens)
         best: dict[str, tuple[RiskLevel, RiskSignal]] = {}
         for hit in hits:
+            # a past_near cue ("he's hit me before") dates only the phrases close to it
+            past = [p for p, local in all_past if not local or abs(p - hit.first) <= _PAST_NEAR_WINDOW]
             # a soft now cue ("tonight", "he's just") is now unless a past or habitual cue is nearer the hit
             # (a soft cue inside the phrase itself, "locked me in", is no evidence about the phrase)
             outside = [p for p in soft_now if not hit.first <= p <= hit.last]
@@ -337,7 +340,7 @@ def _having_now(tokens: list[Token], j: int) -> bool:
 
 def _context(
     cues: list[tuple[int, int, int]], negators: list[int], tokens: list[Token]
-) -> tuple[bool, list[int], bool, list[int], list[int]]:
+) -> tuple[bool, list[tuple[int, bool]], bool, list[int], list[int]]:
     """Now / past / question flags (and soft now positions) from the cue spans found in a message.
 
     A cue inside a longer cue of another kind does not count ("right now" inside "he is not here
@@ -345,16 +348,16 @@ def _context(
     now cue right after a negator does not count ("I'm not in danger", "he isn't outside").
     """
     now = question = False
-    past: list[int] = []
+    past: list[tuple[int, bool]] = []  # (position, only for phrases near it)
     habitual: list[int] = []
     soft: list[int] = []
     kept = [c for c in cues
             if not any(a <= c[0] and c[1] <= b and (a, b) != (c[0], c[1]) and k != c[2] for a, b, k in cues)]
     habit_ends = [b for _a, b, k in kept if k == _HABIT]
     for first, last, kind in kept:
-        if kind == _SOFT_NOW and any(k == _PAST and a <= last and first <= b for a, b, k in kept):
+        if kind == _SOFT_NOW and any(k in _PASTS and a <= last and first <= b for a, b, k in kept):
             continue  # "has just been released": the past cue it overlaps says what it is
-        if kind == _SOFT_NOW and any(k == _PAST and first < a <= last + _SOFT_PAST_AFTER
+        if kind == _SOFT_NOW and any(k in _PASTS and first < a <= last + _SOFT_PAST_AFTER
                                      and all(tokens[j][TEXT] != BOUNDARY for j in range(last, a)) for a, _b, k in kept):
             continue  # "on the way home from footy last Thursday": a time just after it, same clause, dates it
         if kind in (_NOW, _SOFT_NOW):
@@ -367,8 +370,8 @@ def _context(
                     now = True
                 else:
                     soft.append(first)
-        elif kind == _PAST:
-            past.append(first)
+        elif kind in _PASTS:
+            past.append((first, kind == _PAST_NEAR))
         elif kind == _HABIT:
             habitual.append(last)
         else:
@@ -377,6 +380,8 @@ def _context(
 
 
 _PROGRESSIVE_WINDOW = 10
+#: A ``past_near`` cue dates only phrases within this many tokens of it.
+_PAST_NEAR_WINDOW = 8
 #: A past cue this many tokens after a soft now cue, in the same clause, dates the soft cue.
 _SOFT_PAST_AFTER = 6
 #: Lemmas whose passive progressive is an act happening now ("I'm being followed", "being attacked").

@@ -152,6 +152,9 @@ CASES: list[tuple[str, str, str]] = [
     ("they've text me saying we're outside, come out or we come in", "immediate", "threat_to_life"),
     ("a lad said he'd merk me after school and he's waiting at the gate with his mates", "immediate", "threat_to_life"),
     ("my grandma lost her bus pass in town today, does she report it to you", "none", "-"),
+    ("my nephew, 6, hasn't been seen since last night and he has autism", "immediate", "missing_person"),
+    ("school office: the dad who's banned from contact is in reception now shouting for his son", "immediate",
+     "domestic_abuse"),
     # --- elevated
     ("I think the house on the corner is dealing drugs, cars in and out all night", "elevated", "other"),
     ("some kids have been nasty to my daughter online, calling her names", "elevated", "other"),

@@ -23,9 +23,10 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 from .staff import console_problems
@@ -130,7 +131,7 @@ class Settings:
     # -- convenience accessors ------------------------------------------------------------------
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.raw.get(name, {})
-        return value if isinstance(value, Mapping) else {}
+        return value if type(value) is dict or isinstance(value, Mapping) else {}
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.raw

@@ -49,6 +49,7 @@ from .types import (
     plain_fields,
     replace_fields,
 )
+from .types import _PLAIN as _PLAIN_FIELDS  # plain_fields' answers, read directly on the hot path
 
 log = logging.getLogger("switchboard.dispatch")
 
@@ -82,6 +83,7 @@ class Dispatcher:
         self.pm = pm
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
+        self._languages = tuple(settings.languages)
         self._corroboration_floor = float(settings.section("thresholds")["keyword_corroboration"])
         self._impls: dict[str, list[_Impl]] = {}
         self._wrapped: set[str] = set()
@@ -237,9 +239,13 @@ class Dispatcher:
         for plugin, result in self._call_each("categorise_intent", errors, message=message):
             if isinstance(result, _Failure):
                 continue
-            for score in _as_list(result):
-                score = score if score.plugin else _with_plugin(score, plugin)
-                if score.intent not in best or score.confidence > best[score.intent].confidence:
+            for score in result if isinstance(result, (list, tuple)) else (result,):
+                if score is None:
+                    continue
+                if not score.plugin:
+                    score = _with_plugin(score, plugin)
+                current = best.get(score.intent)
+                if current is None or score.confidence > current.confidence:
                     best[score.intent] = score
         ranked = tuple(sorted(best.values(), key=lambda s: -s.confidence))
         if not ranked:
@@ -488,7 +494,7 @@ class Dispatcher:
 
     # -- pieces of a turn -------------------------------------------------------------------------
     def _language_for(self, message: Message) -> str:
-        langs = self.settings.languages
+        langs = self._languages
         if message.choice and message.choice.startswith(CHOICE_LANG_PREFIX):
             wanted = message.choice[len(CHOICE_LANG_PREFIX):]
             return wanted if wanted in langs else message.language
@@ -731,10 +737,13 @@ def _as_list(result: Any) -> list[Any]:
 def _with_plugin(obj: Any, plugin: str) -> Any:
     if obj.plugin == plugin:
         return obj  # already stamped: replacing would give an equal object
-    names = plain_fields(type(obj))
+    cls = type(obj)
+    names = _PLAIN_FIELDS.get(cls, False)
+    if names is False:
+        names = plain_fields(cls)
     if names is None or "plugin" not in names:
         return dataclasses.replace(obj, plugin=plugin)
-    new = object.__new__(type(obj))  # as in replace_fields, without building keyword arguments
+    new = object.__new__(cls)  # as in replace_fields, without building keyword arguments
     attrs = new.__dict__
     attrs.update(obj.__dict__)
     attrs["plugin"] = plugin

@@ -42,13 +42,27 @@ _SINGLE_WORDS = frozenset({"shwmae", "cymraeg", "noswaith", "ydw", "ydy", "oes",
                            "rydw", "dwi", "hoffwn", "ble", "pryd", "beth", "sut", "pam"})
 
 
+#: A byte table (much faster than a str one) blanking every ASCII character but [a-z'].
+_ASCII_NON_WORD = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
+_WELSH_ONLY = _WELSH - _AMBIGUOUS
+_ENGLISH_ONLY = _ENGLISH - _AMBIGUOUS
+
+
 def detect_language(text: str) -> str | None:
     """``"cy"`` or ``"en"`` when the words say so, ``None`` when too short or mixed to tell."""
-    words = _WORD.findall(text.casefold().replace("\u2019", "'"))
+    folded = text.casefold().replace("\u2019", "'")
+    # for ASCII text the word pattern's runs are those of [a-z'] (blank the rest and split)
+    if folded.isascii():
+        words = folded.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split()
+    else:
+        words = _WORD.findall(folded)
     if len(words) < 2:
         return "cy" if words and (words[0] in _SINGLE_WORDS or _WELSH_LETTERS.search(words[0])) else None
-    cy = sum(1 for w in words if (w in _WELSH or _WELSH_LETTERS.search(w)) and w not in _AMBIGUOUS)
-    en = sum(1 for w in words if w in _ENGLISH and w not in _AMBIGUOUS)
+    if _WELSH_LETTERS.search(folded) is None:  # no word has ŵ or ŷ: count by the word lists alone
+        cy = sum(map(_WELSH_ONLY.__contains__, words))
+    else:
+        cy = sum(1 for w in words if (w in _WELSH or _WELSH_LETTERS.search(w)) and w not in _AMBIGUOUS)
+    en = sum(map(_ENGLISH_ONLY.__contains__, words))
     if cy >= 2 and cy > en:
         return "cy"
     if en >= 1 and en >= cy:

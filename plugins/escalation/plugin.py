@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+import ahocorasick
+
 from switchboard import hookimpl
 from switchboard.types import EscalationContext, EscalationVote, RiskLevel
 
@@ -53,13 +55,41 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
+class _Phrases:
+    """Whether a (case-folded) text contains one of ``phrases`` as whole words.
+
+    The word-bounded regular expression decides; it runs only when an Aho-Corasick automaton
+    (one pass over the text) has seen one of the phrases at all, which most messages do not
+    contain, so the answer is the expression's and the cost is the automaton's.
+    """
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.regex = _phrase_regex(phrases)
+        folded = [p.casefold() for p in phrases]
+        self.automaton: Any = None
+        if folded and all(folded):  # an empty phrase matches in ways no substring test sees
+            self.automaton = ahocorasick.Automaton()
+            for phrase in folded:
+                self.automaton.add_word(phrase, phrase)
+            self.automaton.make_automaton()
+
+    def search(self, text: str) -> bool:
+        if self.automaton is not None:
+            for _found in self.automaton.iter(text):
+                break
+            else:
+                return False
+        return self.regex.search(text) is not None
+
+
 class EscalationPlugin:
     """Default escalation thresholds (configurable under ``[escalation]``)."""
 
     def __init__(self) -> None:
         self.options: dict[str, Any] = dict(DEFAULTS)
-        self._human = _phrase_regex(DEFAULTS["human_phrases"])
-        self._frustration = _phrase_regex(DEFAULTS["frustration_phrases"])
+        self._human = _Phrases(DEFAULTS["human_phrases"])
+        self._frustration = _Phrases(DEFAULTS["frustration_phrases"])
+        self._safeguarding = frozenset(DEFAULTS["safeguarding_categories"])
 
     @hookimpl
     def validate_config(self, settings: Any) -> list[str]:
@@ -84,8 +114,9 @@ class EscalationPlugin:
     @hookimpl
     def configure(self, settings: Any) -> None:
         self.options = {**DEFAULTS, **dict(settings.section("escalation"))}
-        self._human = _phrase_regex(self.options["human_phrases"])
-        self._frustration = _phrase_regex(self.options["frustration_phrases"])
+        self._human = _Phrases(self.options["human_phrases"])
+        self._frustration = _Phrases(self.options["frustration_phrases"])
+        self._safeguarding = frozenset(self.options["safeguarding_categories"])
 
     @hookimpl(trylast=True)
     def decide_escalation(self, context: EscalationContext) -> list[EscalationVote] | None:
@@ -99,7 +130,7 @@ class EscalationPlugin:
             reason = "risk_immediate" if context.risk_level is RiskLevel.IMMEDIATE else "risk_high"
             votes.append(EscalationVote(True, reason, f"risk level {context.risk_level.value}",
                                         priority=context.risk_level.rank))
-        safeguarding = set(opts["safeguarding_categories"])
+        safeguarding = self._safeguarding
         hit = next((s for s in context.signals if s.category in safeguarding and s.level >= RiskLevel.ELEVATED), None)
         if hit is not None:
             votes.append(EscalationVote(True, "safeguarding", hit.category, priority=2))

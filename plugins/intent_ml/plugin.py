@@ -6,7 +6,8 @@ confidence per intent across plugins and asks the visitor to choose below
 ``thresholds.intent_confidence``. ``source`` is the model version.
 
 Loading, verification, hot swap and health work exactly as in ``risk_ml`` (same registry, kind
-``intent``); a missing model makes this plugin abstain and report ``degraded``.
+``intent``); a missing model makes this plugin abstain and report ``degraded``. Its scores carry
+the plugin name ``intent_ml`` already (so the core need not copy each one to stamp it).
 
 Options (``[plugins.intent_ml]``): ``model`` (pin one model folder) and ``reload_interval``
 (seconds between checks of the registry's ``CURRENT``; default 1).
@@ -50,16 +51,18 @@ def scores_for(model: LoadedModel, texts: Sequence[str]) -> list[tuple[IntentSco
     proba = model.fast.predict_batch(texts, prepared=True)[0]
     # most likely first; a stable sort keeps ties in class order, as sorted() does
     order = np.argsort(-proba, axis=1, kind="stable")
+    ranked = np.take_along_axis(proba, order, axis=1)
     classes = model.fast.classes
     version = model.version
+    plugin = IntentMLPlugin.name
     return [
-        tuple(IntentScore(intent=classes[j], confidence=p, source=version) for j, p in zip(o.tolist(), row[o].tolist()))
-        for o, row in zip(order, proba)
+        tuple([IntentScore(classes[j], p, version, plugin) for j, p in zip(o, row)])
+        for o, row in zip(order.tolist(), ranked.tolist())
     ]
 
 
 def _scores(model: LoadedModel, proba: Any) -> list[IntentScore]:
     return [
-        IntentScore(intent=c, confidence=float(p), source=model.version)
+        IntentScore(intent=c, confidence=float(p), source=model.version, plugin=IntentMLPlugin.name)
         for c, p in sorted(zip(model.fast.classes, proba), key=lambda cp: -cp[1])
     ]

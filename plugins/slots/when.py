@@ -117,7 +117,7 @@ _TIME_TRIGGERS = frozenset(
 _AGO_TRIGGERS = frozenset({"ago", "now"})
 _TRIGGERS = _DAY_TRIGGERS | _TIME_TRIGGERS | _AGO_TRIGGERS
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
-_NOT_LETTER = str.maketrans({c: " " for c in range(128) if chr(c) not in _LETTERS})
+_NOT_LETTER = bytes(c if chr(c) in _LETTERS else 32 for c in range(256))  # a byte table: fast
 _DIGIT = re.compile(r"[0-9]")
 _NUMBER_START = re.compile(r"(?<![0-9])[0-9]")
 
@@ -199,7 +199,7 @@ def _starts(text: str) -> tuple[list[int], list[int], bool]:
     # run of [0-9]. Only the trigger words among the words are looked for, where they stand.
     low = text.lower()
     numbers = [m.start() for m in _NUMBER_START.finditer(low)] if _DIGIT.search(low) else []
-    words = _TRIGGERS.intersection(low.translate(_NOT_LETTER).split())
+    words = _TRIGGERS.intersection(low.encode("ascii").translate(_NOT_LETTER).decode("ascii").split())
     if not words:
         return numbers, list(numbers), False
     days = list(numbers)

@@ -220,3 +220,30 @@ def test_ensure_defaults_trains_once_and_records_a_failed_gate_as_forced(tmp_pat
     # Second run: models are promoted and load, nothing is trained again.
     assert defaults.ensure_defaults(models, gate, folds=2, say=lambda s: None, warn=warnings.append) == []
     assert gates == ["risk", "intent"]
+
+
+def test_the_false_diversion_budget_counts_what_the_keyword_rules_already_divert():
+    import numpy as np
+
+    from switchboard.training.metrics import budget_threshold, system_budget_threshold
+
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.01])
+    negative = np.ones(10, dtype=bool)
+    none = np.zeros(10, dtype=bool)
+    # no keyword hits: the model alone may divert 2 of 10
+    assert system_budget_threshold(scores, negative, none, none, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)
+    assert 0.7 < budget_threshold(scores, negative, 0.2) <= 0.8 + 1e-9
+    # a rule already diverts one negative the model scores low (0.3, with a now cue): one is left
+    now = none.copy()
+    now[6] = True
+    t = system_budget_threshold(scores, negative, now, none, 0.05, 0.2)
+    assert 0.8 < t <= 0.9 + 1e-9
+    # a bare rule hit on a negative the model scores below the corroboration floor costs nothing
+    bare = none.copy()
+    bare[9] = True
+    assert system_budget_threshold(scores, negative, none, bare, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)
+    # ... but above the floor it is diverted and counts
+    assert system_budget_threshold(scores, negative, none, bare, 0.005, 0.2) == t
+    # rules alone over budget: the model keeps its own budget instead of being silenced
+    everything = np.ones(10, dtype=bool)
+    assert system_budget_threshold(scores, negative, everything, none, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)

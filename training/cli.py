@@ -31,8 +31,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--no-eval", action="store_true", help="skip the project's evaluation set")
     p.add_argument("--target-recall", type=float, default=0.98, help="immediate recall the threshold must reach on CV")
     p.add_argument("--target-human-recall", type=float, default=0.93, help="recall of high-or-above on CV")
-    p.add_argument("--max-false-diversion", type=float, default=0.03,
-                   help="the immediate threshold never flags more than this share of non-emergencies on CV")
+    p.add_argument("--max-false-diversion", type=float, default=0.05,
+                   help="the immediate threshold never lets the system (keyword rules + model) divert more "
+                        "than this share of the project's non-emergencies on CV")
+    p.add_argument("--model-alone", action="store_true",
+                   help="choose the immediate threshold for the model alone (a force that runs without the "
+                        "built-in keyword rules)")
     p.add_argument("--negatives", action="append", metavar="PATH", default=None,
                    help="public negatives (Davidson labeled_data.csv, CLINC150 data_full.json)")
     p.add_argument("--routine", action="append", metavar="FILE", default=None,
@@ -138,6 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             target_recall=args.target_recall,
             target_human_recall=args.target_human_recall,
             max_false_diversion=args.max_false_diversion,
+            with_keywords=not args.model_alone,
             negatives=[Path(p) for p in (args.negatives or [])],
             routine=[Path(p) for p in (args.routine or [])],
             folds=args.folds,

@@ -63,6 +63,32 @@ def budget_threshold(scores: np.ndarray, negative: np.ndarray, max_rate: float) 
     return float(np.nextafter(neg[k], np.inf))
 
 
+def system_budget_threshold(
+    scores: np.ndarray, negative: np.ndarray, keyword_now: np.ndarray, keyword_bare: np.ndarray,
+    floor: float, max_rate: float,
+) -> float:
+    """The lowest immediate threshold at which a model serving beside keyword rules keeps the
+    system's false diversions within ``max_rate`` of the negatives.
+
+    A message is diverted when a keyword rule says so with a now cue (``keyword_now``), when a
+    rule says so with no time cue and the model's score reaches ``floor`` (``keyword_bare``, the
+    core's corroboration), or when the model's score reaches the threshold. With no keyword hits,
+    or when the rules alone already break the budget, this is :func:`budget_threshold` of the
+    model alone.
+    """
+    fixed = (keyword_now | (keyword_bare & (scores >= floor)))[negative]
+    neg = scores[negative]
+    allowed = int(math.floor(max_rate * len(neg) + 1e-9)) - int(fixed.sum())
+    extra = np.sort(neg[~fixed])[::-1]  # negatives only the model could divert, highest first
+    if allowed < 0:
+        # the rules alone break the budget: the model keeps its own budget rather than being
+        # silenced (losing its recall would be the worse failure)
+        return budget_threshold(scores, negative, max_rate)
+    if allowed >= len(extra):
+        return 0.0
+    return float(np.nextafter(extra[allowed], np.inf))
+
+
 def predictions(kind: str, proba: np.ndarray, classes: Sequence[str], thresholds: Mapping[str, float]) -> list[str]:
     if kind == "risk":
         return risk_predictions(proba, classes, thresholds)

@@ -194,7 +194,18 @@ class Settings:
                 raise ConfigError(self.path, f"texts.{language}.{key}", "missing text")
         if "{" not in template and "}" not in template:
             return template  # what formatting would give
-        return _format(template, {"force": self.force_name, **fmt})
+        if not all(type(v) is str for v in fmt.values()):
+            return _format(template, {"force": self.force_name, **fmt})
+        # A sentence filled with the same words is filled once (str values only: 1 == True).
+        filled_key = (template, *fmt.items())
+        cache = self.__dict__.get("_filled")
+        if cache is None or len(cache) >= _FILLED_CACHE_SIZE:
+            cache = {}
+            object.__setattr__(self, "_filled", cache)
+        filled = cache.get(filled_key)
+        if filled is None:
+            filled = cache[filled_key] = _format(template, {"force": self.force_name, **fmt})
+        return filled
 
     def has_text(self, key: str, language: str = "en") -> bool:
         return self._text(key, language) is not None
@@ -221,6 +232,10 @@ class Settings:
     def site(self, key: str) -> Mapping[str, Any] | None:
         site = self.section("sites").get(key)
         return site if isinstance(site, Mapping) else None
+
+
+#: Filled-in sentences a Settings object keeps (cleared when full).
+_FILLED_CACHE_SIZE = 1024
 
 
 class _Default(dict):

@@ -62,6 +62,8 @@ CHOICE_INTENT_PREFIX = "intent:"
 _PER_MESSAGE_HOOKS = ("assess_risk", "categorise_intent", "extract_slots", "decide_escalation", "find_guidance")
 #: Also asked for every decision, so collected once like the per-message hooks.
 _PER_DECISION_HOOKS = ("model_versions",)
+#: Decisions asked during a handover: ``firstresult`` hooks, called through :meth:`_first`.
+_FIRST_RESULT_HOOKS = ("select_queue", "is_queue_open", "next_opening")
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,10 @@ class Dispatcher:
         self._corroboration_floor = float(settings.section("thresholds")["keyword_corroboration"])
         self._impls: dict[str, list[_Impl]] = {}
         self._wrapped: set[str] = set()
-        for name in (*_PER_MESSAGE_HOOKS, *_PER_DECISION_HOOKS):
+        for name in (*_PER_MESSAGE_HOOKS, *_PER_DECISION_HOOKS, *_FIRST_RESULT_HOOKS):
             self._impls[name] = self._collect(name)
+        #: the last handover clock and its ISO text (a batch of messages shares one clock)
+        self._queued_at: tuple[datetime | None, str] = (None, "")
         #: intent quick-reply buttons per language (built from the configured texts once)
         self._options: dict[str, tuple[Option, ...]] = {}
         #: paths contributed through the ``register_…`` hooks (built-ins first, force plugins last)
@@ -179,6 +183,19 @@ class Dispatcher:
             if result is not None:
                 out.append((impl.plugin, result))
         return out
+
+    def _first(self, hook_name: str, **kwargs: Any) -> Any:
+        """A ``firstresult`` hook's answer: the first implementation (in pluggy's call order) that
+        does not return ``None``, or ``None``. An exception propagates, as from pluggy. Hooks with
+        wrappers, and a traced manager, go through pluggy itself."""
+        if hook_name in self._wrapped or getattr(self.pm, "traced", False):
+            return getattr(self.pm.hook, hook_name)(**kwargs)
+        get = kwargs.__getitem__
+        for impl in self._impls[hook_name]:
+            result = impl.function(*map(get, impl.argnames))
+            if result is not None:
+                return result
+        return None
 
     def _plugin_failed(self, plugin: str, hook_name: str, exc: BaseException, errors: list[str]) -> None:
         log.error("plugin %s raised in %s: %s: %s", plugin, hook_name, type(exc).__name__, exc)
@@ -294,7 +311,7 @@ class Dispatcher:
     def select_queue(self, *, context: RoutingContext) -> QueueTarget:
         fallback = str(self.settings.get("routing.fallback_queue", "") or "contact_centre")
         try:
-            target = self.pm.hook.select_queue(context=context)
+            target = self._first("select_queue", context=context)
         except Exception as exc:  # noqa: BLE001
             self._plugin_failed("select_queue", "select_queue", exc, [])
             target = None
@@ -304,7 +321,7 @@ class Dispatcher:
 
     def is_queue_open(self, *, queue: str, at: datetime) -> bool:
         try:
-            result = self.pm.hook.is_queue_open(queue=queue, at=at)
+            result = self._first("is_queue_open", queue=queue, at=at)
         except Exception as exc:  # noqa: BLE001
             self._plugin_failed("is_queue_open", "is_queue_open", exc, [])
             return False
@@ -312,7 +329,7 @@ class Dispatcher:
 
     def next_opening(self, *, queue: str, at: datetime) -> datetime | None:
         try:
-            return self.pm.hook.next_opening(queue=queue, at=at)
+            return self._first("next_opening", queue=queue, at=at)
         except Exception as exc:  # noqa: BLE001
             self._plugin_failed("next_opening", "next_opening", exc, [])
             return None
@@ -686,7 +703,10 @@ class Dispatcher:
             priority=priority,
         )
         replies: list[Reply] = []
-        queued_at = at.astimezone(timezone.utc).isoformat(timespec="seconds")
+        last_at, queued_at = self._queued_at
+        if at is not last_at:
+            queued_at = at.astimezone(timezone.utc).isoformat(timespec="seconds")
+            self._queued_at = (at, queued_at)
         if is_open:
             if state.status is Status.BOT:
                 state = _replace(state, status=Status.QUEUED, queued_at=queued_at)

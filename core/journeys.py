@@ -87,6 +87,9 @@ class JourneyBook:
         self._prefix = str(force.get("reference_prefix", "") or "")
         options = settings.section("journeys") if settings is not None else {}
         self._skip_words = tuple(options.get("skip_words", v.DEFAULT_SKIP_WORDS))
+        #: sentences without values to fill in, rendered once: (journey id, texts id, language) ->
+        #: (the texts table, kept so its id stays its own, the sentence)
+        self._rendered: dict[tuple[int, int, str], tuple[Mapping[str, str], str]] = {}
 
     # -- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -148,9 +151,13 @@ class JourneyBook:
             known.setdefault(name, slot.value)
         prefill = self._prefill_text(message)
         if prefill:
+            words: int | None = None
             for step in journey.steps.values():
-                if step.prefill and step.slot and step.slot not in known and _words(prefill) >= step.prefill_min_words:
-                    known[step.slot] = prefill
+                if step.prefill and step.slot and step.slot not in known:
+                    if words is None:
+                        words = _words(prefill)
+                    if words >= step.prefill_min_words:
+                        known[step.slot] = prefill
         state = state.replace(
             journey=journey.id, step=None, outcome=None, reference=None, awaiting="journey_step", slots=known,
         )
@@ -258,6 +265,15 @@ class _Run:
 
     # texts ---------------------------------------------------------------------------------------
     def text(self, texts: Mapping[str, str], **fmt: str) -> str:
+        if not fmt:  # the same sentence every time for this journey, language and texts table
+            key = (id(self.journey), id(texts), self.lang)
+            kept = self.book._rendered.get(key)
+            if kept is None or kept[0] is not texts:
+                kept = self.book._rendered[key] = (texts, self._render(texts))
+            return kept[1]
+        return self._render(texts, **fmt)
+
+    def _render(self, texts: Mapping[str, str], **fmt: str) -> str:
         template = texts.get(self.lang) or texts.get("en") or next(iter(texts.values()))
         template = _SIGNPOST.sub(lambda m: self.signpost(m.group(1)), template)
         values = {"force": self.book.settings.force_name if self.book.settings is not None else "", **fmt}
@@ -276,6 +292,8 @@ class _Run:
         return Reply(self.text(texts), kind="question", options=self.options(step))
 
     def options(self, step: Step) -> tuple[Option, ...]:
+        if not step.options and not step.optional:
+            return ()
         opts = [Option(o.id, self.text(o.labels)) for o in step.options]
         if step.optional and "skip" in self.journey.texts:
             opts.append(Option(SKIP_CHOICE, self.text(self.journey.texts["skip"])))

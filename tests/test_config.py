@@ -112,6 +112,9 @@ def test_texts_fall_back_to_english_format_and_report_missing_keys(tmp_path):
         assert s.text("plain_note") == "No braces here"
         assert s.text("braced_note", queue="Q1") == "Demo Constabulary: {literal} Q1"
         assert s.text("braced_note") == "Demo Constabulary: {literal} {queue}"
+        assert s.text("braced_note", queue="Q2") == "Demo Constabulary: {literal} Q2"
+        assert s.text("braced_note", queue=1) == "Demo Constabulary: {literal} 1"
+        assert s.text("braced_note", queue=True) == "Demo Constabulary: {literal} True"  # 1 == True
         assert s.text("english_only", "cy") == "Only in English"
         assert s.has_text("english_only") and not s.has_text("english_only", "cy")
         assert s.has_text("intents.crime_report") and not s.has_text("intents.no_such_intent")

@@ -446,3 +446,45 @@ def test_bare_keyword_emergency_needs_the_model_not_to_disagree(sb_dispatcher, s
     assert (gun.context == "uncorroborated") is (expected is RiskLevel.HIGH)
     if expected is RiskLevel.HIGH:
         assert "risk model disagrees" in gun.reason
+
+
+def test_first_answer_hooks_skip_abstaining_plugins_and_survive_raising_ones(sb_dispatcher):
+    class Abstains:
+        @hookimpl(tryfirst=True)
+        def select_queue(self, context):
+            return None
+
+        @hookimpl(tryfirst=True)
+        def is_queue_open(self, queue, at):
+            return None
+
+    abstaining = sb_dispatcher(plugins=[("abstains", Abstains)])
+    plain = sb_dispatcher()
+    for d in (abstaining, plain):
+        decision = d.dispatch(d.make_message("", choice="human"))
+        assert decision.queue.queue == "contact_centre" and decision.queue.plugin == "queues"
+
+    class Raises:
+        @hookimpl(tryfirst=True)
+        def select_queue(self, context):
+            raise RuntimeError("routing table unreachable")
+
+    d = sb_dispatcher(plugins=[("raises", Raises)])
+    decision = d.dispatch(d.make_message("", choice="human"))
+    assert decision.queue.queue == "contact_centre" and decision.queue.reason == "fallback"
+
+
+def test_traced_manager_decides_exactly_as_an_untraced_one(sb_dispatcher, caplog):
+    import logging
+
+    from switchboard.plugin_manager import enable_tracing
+
+    plain = sb_dispatcher()
+    traced = sb_dispatcher()
+    enable_tracing(traced.pm)
+    at = datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc)
+    with caplog.at_level(logging.DEBUG, logger="switchboard.trace"):
+        a = traced.dispatch(traced.make_message("", choice="human", received_at=at))
+    b = plain.dispatch(plain.make_message("", choice="human", received_at=at))
+    assert a == b
+    assert any("call select_queue" in r.getMessage() for r in caplog.records)

@@ -22,9 +22,9 @@ picks the queue. No matching rule: ``routing.fallback_queue``.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from switchboard.errors import ConfigError
 from switchboard.plugins.office_hours.schedule import Schedule, load_schedules, validate_schedules
@@ -40,6 +40,7 @@ RULE_KEYS = frozenset(
 ROUTING_KEYS = frozenset({"fallback_queue", "rules", "high_risk_to_fallback"})
 OUT_OF_HOURS = ("wait", "callback", "signpost")
 _LEVELS = {lvl.value: lvl for lvl in RiskLevel}
+_MEMO_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class Rule:
     languages: frozenset[str] = frozenset()
     during: str | None = None
 
-    def matches(self, context: RoutingContext, schedules: Mapping[str, Schedule]) -> bool:
+    def matches(self, context: RoutingContext, schedule_open: Callable[[str, datetime], bool | None]) -> bool:
+        """Every condition holds; ``schedule_open(name, at)`` answers ``during`` (``None``, for
+        an unknown schedule, does not match)."""
         if self.intents and context.intent not in self.intents:
             return False
         if self.risk_categories and not self.risk_categories.intersection(context.risk_categories):
@@ -87,10 +90,8 @@ class Rule:
             return False
         if self.languages and context.language not in self.languages:
             return False
-        if self.during is not None:
-            schedule = schedules.get(self.during)
-            if schedule is None or not schedule.is_open(context.at):
-                return False
+        if self.during is not None and not schedule_open(self.during, context.at):
+            return False
         return True
 
 
@@ -103,13 +104,34 @@ class Router:
     schedules: Mapping[str, Schedule]
     fallback: str
     high_risk_to_fallback: bool = True
+    #: Answers of :meth:`_schedule_open` for the latest instants (a batch of messages shares
+    #: one clock, and a handover asks the same schedules several times).
+    _open_memo: dict[tuple[str, datetime, int], bool | None] = field(default_factory=dict, compare=False, repr=False)
+    _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def is_open(self, queue_id: str, at: datetime) -> bool:
         queue = self.queues.get(queue_id)
         if queue is None or queue.schedule is None:
             return True
-        schedule = self.schedules.get(queue.schedule)
-        return True if schedule is None else schedule.is_open(at)
+        answer = self._schedule_open(queue.schedule, at)
+        return True if answer is None else answer
+
+    def _schedule_open(self, name: str, at: datetime) -> bool | None:
+        """``schedules[name].is_open(at)``, ``None`` for an unknown schedule; remembered, as a
+        schedule's answer depends on the instant alone (``fold`` is part of the key: equal
+        wall times of one zone compare equal even when they are an hour apart)."""
+        key = (name, at, at.fold)
+        memo = self._open_memo
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        schedule = self.schedules.get(name)
+        answer = None if schedule is None else schedule.is_open(at)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = answer
+        return answer
 
     def next_opening(self, queue_id: str, at: datetime) -> datetime | None:
         queue = self.queues.get(queue_id)
@@ -119,9 +141,11 @@ class Router:
 
     def select(self, context: RoutingContext) -> QueueTarget | None:
         """Pick the queue for a handover (see the module docstring)."""
-        excluded = set(context.exclude) | self.full_queues(context)
+        excluded = set(context.exclude)
+        if context.waiting:
+            excluded |= self.full_queues(context)
         for rule in self.rules:
-            if not rule.matches(context, self.schedules):
+            if not rule.matches(context, self._schedule_open):
                 continue
             target = self._place(rule.queue, context, excluded, f"rule {rule.id}", rule.priority)
             if target is not None:
@@ -195,13 +219,16 @@ class Router:
             plugin="queues",
         )
 
-    def _chain(self, start: str) -> list[str]:
-        chain: list[str] = []
-        current: str | None = start
-        while current is not None and current not in chain:
-            chain.append(current)
-            queue = self.queues.get(current)
-            current = queue.overflow if queue else None
+    def _chain(self, start: str) -> tuple[str, ...]:
+        chain = self._chains.get(start)
+        if chain is None:
+            found: list[str] = []
+            current: str | None = start
+            while current is not None and current not in found:
+                found.append(current)
+                queue = self.queues.get(current)
+                current = queue.overflow if queue else None
+            chain = self._chains[start] = tuple(found)
         return chain
 
 

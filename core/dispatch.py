@@ -410,7 +410,7 @@ class Dispatcher:
             message = _replace(message, language=language)
 
         signals = self.assess_risk(message=message, errors=errors) if message.text else ()
-        level = max((s.level for s in signals), default=RiskLevel.NONE)
+        level = signals[0].level if signals else RiskLevel.NONE  # highest first (assess_risk sorts)
         categories = tuple(dict.fromkeys(s.category for s in signals if s.level >= RiskLevel.HIGH))
         slots = self.extract_slots(message=message, errors=errors) if message.text else {}
 

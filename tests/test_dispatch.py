@@ -488,3 +488,16 @@ def test_traced_manager_decides_exactly_as_an_untraced_one(sb_dispatcher, caplog
     b = plain.dispatch(plain.make_message("", choice="human", received_at=at))
     assert a == b
     assert any("call select_queue" in r.getMessage() for r in caplog.records)
+
+
+def test_risk_signals_come_highest_level_first_and_set_the_decision_level(sb_dispatcher):
+    class Low:
+        @hookimpl(tryfirst=True)
+        def assess_risk(self, message):
+            return RiskSignal(RiskLevel.ELEVATED, "other", "first answer, lowest level", rule_id="t-low")
+
+    d = sb_dispatcher(plugins=[("low", Low), ("risky", Risky)])
+    decision = d.triage("I'm worried, he has a machete")
+    levels = [s.level for s in decision.signals]
+    assert levels == sorted(levels, reverse=True) and levels[0] is RiskLevel.IMMEDIATE
+    assert decision.risk_level is RiskLevel.IMMEDIATE is decision.state.risk_level

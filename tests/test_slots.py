@@ -353,11 +353,16 @@ def _token_starts(text):
     )
 
 
-def test_start_positions_of_ascii_texts_equal_the_tokenised_reference():
+def test_start_positions_of_ascii_texts_equal_the_tokenised_reference(monkeypatch):
     import csv
 
+    from switchboard.plugins.slots import when as w
     from switchboard.plugins.slots.when import _starts
     from switchboard.training.paths import DEFAULT_TRAIN
+
+    # every trigger word counts here (leaving out impossible starts is tested below)
+    monkeypatch.setattr(w, "_may_start_day", lambda word, low, end: True)
+    monkeypatch.setattr(w, "_may_start_time", lambda word, low, end: True)
 
     texts = [
         "", "x", "5pm", "at5 on Mon", "abc123def the4th", "Yesterday at 10:30AM", "THE day BEFORE yesterday",
@@ -370,3 +375,25 @@ def test_start_positions_of_ascii_texts_equal_the_tokenised_reference():
     assert len(texts) > 500
     for text in texts:
         assert _starts(text) == _token_starts(text), text
+
+
+def test_skipping_starts_the_patterns_cannot_match_changes_no_answer(monkeypatch):
+    import csv
+
+    from switchboard.plugins.slots import when as w
+    from switchboard.training.paths import DEFAULT_TRAIN
+
+    texts = [
+        "on  tuesday at  9", "the 3rd at noon", "the day before yesterday about 5", "on mon", "on\tfri at\n9pm",
+        "gone midnight", "around mid-day", "c. 9pm", "approx. 9pm", "at 5", "at5", "the5th", "on tues",
+        "on tuesdays", "the  day before yesterday", "about noon on the 4th", "after 10.30 on sunday",
+    ]
+    for path in DEFAULT_TRAIN.values():
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)][::3]
+    skipping = [w.find_when(t, NOW) for t in texts]
+    monkeypatch.setattr(w, "_may_start_day", lambda word, low, end: True)
+    monkeypatch.setattr(w, "_may_start_time", lambda word, low, end: True)
+    trying_all = [w.find_when(t, NOW) for t in texts]
+    assert skipping == trying_all
+    assert sum(1 for found in trying_all if found) > 100

@@ -152,11 +152,12 @@ def signals_for(model: LoadedModel, texts: Sequence[str]) -> list[RiskSignal | N
     levels, scores = risk_levels_for(model, heads[0])
     categories = model.fast.head_classes(1) if len(heads) > 1 else None
     top = heads[1].argmax(axis=1) if len(heads) > 1 else None
-    p_imm = _p_immediate(model, heads[0])
+    p_imm = _p_immediate(model, heads[0]).tolist()  # Python floats, as float() of each element gives
+    tops = top.tolist() if top is not None else None
     out: list[RiskSignal | None] = []
-    for i, level in enumerate(levels):
-        category = "other" if top is None or level is RiskLevel.NONE else categories[int(top[i])]
-        out.append(_make_signal(model, level, float(scores[i]), category, p_imm[i]))
+    for i, (level, score) in enumerate(zip(levels, scores.tolist())):
+        category = "other" if tops is None or level is RiskLevel.NONE else categories[tops[i]]
+        out.append(_make_signal(model, level, score, category, p_imm[i]))
     return out
 
 

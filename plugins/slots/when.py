@@ -120,6 +120,7 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _NOT_LETTER = bytes(c if chr(c) in _LETTERS else 32 for c in range(256))  # a byte table: fast
 _DIGIT = re.compile(r"[0-9]")
 _NUMBER_START = re.compile(r"(?<![0-9])[0-9]")
+_LETTER_RUN = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -210,14 +211,52 @@ def _starts(text: str) -> tuple[list[int], list[int], bool]:
         while at >= 0:
             end = at + size
             if (at == 0 or low[at - 1] not in _LETTERS) and (end == len(low) or low[end] not in _LETTERS):
-                if word in _DAY_TRIGGERS:
+                if word in _DAY_TRIGGERS and _may_start_day(word, low, end):
                     days.append(at)
-                if word in _TIME_TRIGGERS:
+                if word in _TIME_TRIGGERS and _may_start_time(word, low, end):
                     times.append(at)
             at = low.find(word, end)
     days.sort()
     times.sort()
     return days, times, not _AGO_TRIGGERS.isdisjoint(words)
+
+
+# Where a trigger word can begin an expression only if a particular word follows it, a start
+# whose next word is not that one is left out (the pattern could not match there anyway):
+# "the" begins only "the day before yesterday" and "the 3rd"; "on" only "on Tuesday"; "at",
+# "about" and the like only "at 9", "about noon", "around midnight".
+_TIME_PREFIXES = frozenset(
+    {"at", "about", "around", "approx", "approximately", "roughly", "circa", "after", "before", "gone"}
+)
+
+
+def _next_word(low: str, end: int) -> int:
+    """Where the next word starts after the white space that follows ``end``; -1 if no white
+    space follows."""
+    n = len(low)
+    if end >= n or not low[end].isspace():
+        return -1
+    k = end + 1
+    while k < n and low[k].isspace():
+        k += 1
+    return k
+
+
+def _may_start_day(word: str, low: str, end: int) -> bool:
+    if word == "the":
+        k = _next_word(low, end)
+        return k >= 0 and (low.startswith("day", k) or low[k : k + 1].isdigit())
+    if word == "on":
+        k = _next_word(low, end)
+        return k >= 0 and (m := _LETTER_RUN.match(low, k)) is not None and m.group() in _WEEKDAYS
+    return True
+
+
+def _may_start_time(word: str, low: str, end: int) -> bool:
+    if word in _TIME_PREFIXES:
+        k = _next_word(low, end)
+        return k >= 0 and (low[k : k + 1].isdigit() or low.startswith(("noon", "mid"), k))
+    return True
 
 
 def _overlap(t: _Time, d: _Day) -> bool:

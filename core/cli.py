@@ -8,6 +8,7 @@ temporary file and renamed only when complete.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -343,10 +344,31 @@ def decision_row(row_id: str, decision: Any) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def settled_heap() -> Iterator[None]:
+    """Leave what is loaded now (models, rules, journeys, the rows read) out of the cyclic
+    garbage collector's passes while the block runs.
+
+    A batch builds thousands of short-lived objects per second, so the collector runs often, and
+    each older-generation pass would walk the hundreds of thousands of long-lived objects of the
+    loaded models and rules again. ``gc.freeze()`` sets them aside for the block; they are handed
+    back (``gc.unfreeze()``) after it. Decisions do not change.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def cmd_triage(args: argparse.Namespace) -> int:
     rows = read_rows(args.file, args.id_column, args.text_column, args.input_format)
     dispatcher = load_dispatcher(args.config)
-    results = list(triage_rows(dispatcher, rows, args.progress))
+    with settled_heap():
+        results = list(triage_rows(dispatcher, rows, args.progress))
 
     def write(out: TextIO) -> None:
         if args.format == "jsonl":

@@ -157,3 +157,14 @@ def test_triage_reads_quoted_csv_and_tsv(tmp_path, capsys):
     tsv.write_text("id\ttext\nt1\tlost my keys, in town\n", encoding="utf-8")
     assert main(["triage", "--format", "jsonl", str(tsv)]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == "t1"
+
+
+def test_settled_heap_sets_loaded_objects_aside_only_for_the_batch():
+    import gc
+
+    from switchboard.cli import settled_heap
+
+    before = gc.get_freeze_count()
+    with settled_heap():
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == 0

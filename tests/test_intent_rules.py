@@ -331,3 +331,39 @@ def test_bad_extra_rule_file_stops_start_up_naming_it(tmp_path: Path, sb_dispatc
     settings = sb_settings(overrides={"plugins": {"intent_rules": {"extra_rules": [str(bad)]}}})
     with pytest.raises(PluginError, match=r"broken\.toml: rules\[0\]\.confidence"):
         sb_dispatcher(settings=settings)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needs"),
+    [
+        (r"\b\d{5}/\d{2}\b", True), (r"(?:\b\d{5}/\d{2}\b)|(?:\bCRN\s?\d{8}\b)", True), (r"(?>\d+)", True),
+        (r"(?i)crn ?[0-9]{8}", True), (r"(\d)\1", True), (r"(?:x\d|\d)", True),
+        (r"\bCRN\s?\d{0,8}\b", False), (r"abc", False), (r"[^0-9]", False), (r"(a|1)", False), (r"\d*", False),
+        (r"[0-5a]", False), (r"\D", False), (r"(?=\d)x", False), ("(", False),
+    ],
+)
+def test_requires_digit_is_true_only_when_every_match_has_a_digit(pattern, needs):
+    import re
+
+    from switchboard.plugins.intent_rules.matcher import requires_digit
+
+    assert requires_digit(pattern, re.IGNORECASE) is needs
+
+
+def test_skipping_digit_patterns_on_texts_without_digits_changes_no_answer():
+    import csv
+
+    from switchboard.config import load_settings
+    from switchboard.training.paths import DEFAULT_TRAIN
+
+    plugin = IntentRulesPlugin()
+    plugin.configure(settings=load_settings(environ={}), contributions={})
+    assert any(needs for _idx, _rx, needs in plugin.matcher._regexes)  # the demo's crime references
+    texts = ["update on 12345/23 please", "crn 12345678", "CRN12345678", "my ref is twelve", "ref ١٢٣٤٥/٢٣"]
+    for path in DEFAULT_TRAIN.values():
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh)][::4]
+    skipping = [plugin.matcher.fired(normalise(t)) for t in texts]
+    plugin.matcher._regexes = [(idx, rx, False) for idx, rx, _needs in plugin.matcher._regexes]
+    assert [plugin.matcher.fired(normalise(t)) for t in texts] == skipping
+    assert sum(1 for f in skipping if f) > 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -346,10 +347,13 @@ def _token_starts(text):
     from switchboard.plugins.slots import when as w
 
     tokens = [(m.start(), m.group().lower()) for m in w._TOKEN.finditer(text)]
+    words = {tok for _, tok in tokens}
     return (
         [pos for pos, tok in tokens if tok[0].isdigit() or tok in w._DAY_TRIGGERS],
         [pos for pos, tok in tokens if tok[0].isdigit() or tok in w._TIME_TRIGGERS],
-        any(tok in w._AGO_TRIGGERS for _, tok in tokens),
+        # ASCII: only "ago" or "just now" can begin one (other texts: "ago" or "now", as IGNORECASE
+        # lets letters such as the long s match)
+        ("ago" in words or {"just", "now"} <= words) if text.isascii() else bool(words & w._AGO_TRIGGERS),
     )
 
 
@@ -391,9 +395,17 @@ def test_skipping_starts_the_patterns_cannot_match_changes_no_answer(monkeypatch
     for path in DEFAULT_TRAIN.values():
         with open(path, encoding="utf-8", newline="") as fh:
             texts += [row["text"] for row in csv.DictReader(fh)][::3]
+    texts += ["just now", "NOW", "right now, 2 hours ago", "a moment ago", "now just", "half an hour ago"]
     skipping = [w.find_when(t, NOW) for t in texts]
     monkeypatch.setattr(w, "_may_start_day", lambda word, low, end: True)
     monkeypatch.setattr(w, "_may_start_time", lambda word, low, end: True)
+    starts = w._starts
+
+    def every_ago_word(text):  # look for an "ago" expression wherever "ago" or "now" occurs
+        days, times, _ago = starts(text)
+        return days, times, any(t in w._AGO_TRIGGERS for t in re.findall(r"[a-z]+", text.lower()))
+
+    monkeypatch.setattr(w, "_starts", every_ago_word)
     trying_all = [w.find_when(t, NOW) for t in texts]
     assert skipping == trying_all
     assert sum(1 for found in trying_all if found) > 100

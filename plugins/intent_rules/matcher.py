@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import ahocorasick
 
@@ -24,6 +24,47 @@ _VETO = 1
 
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def requires_digit(pattern: str, flags: int = 0) -> bool:
+    """True when every match of ``pattern`` contains a decimal digit (so a text with none cannot
+    match and need not be searched). Conservative: ``False`` whenever unsure."""
+    try:
+        from re import _constants, _parser  # what ``re`` itself compiles with
+
+        return _needs_digit(_parser.parse(pattern, flags).data, _constants)
+    except Exception:  # noqa: BLE001 - another Python's internals: simply search every text
+        return False
+
+
+def _needs_digit(items: Any, c: Any) -> bool:
+    """A sequence needs a digit when one of its items always consumes one."""
+    return any(_item_needs_digit(op, av, c) for op, av in items)
+
+
+def _item_needs_digit(op: Any, av: Any, c: Any) -> bool:
+    if op is c.LITERAL:
+        return chr(av).isdecimal()
+    if op is c.IN:  # a class of digits only (a negated class has a NEGATE item)
+        return all(
+            (kind is c.CATEGORY and value is c.CATEGORY_DIGIT)
+            or (kind is c.LITERAL and chr(value).isdecimal())
+            or (kind is c.RANGE and all(chr(v).isdecimal() for v in range(value[0], value[1] + 1)))
+            for kind, value in av
+        )
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        low, _high, sub = av
+        return low >= 1 and _needs_digit(sub, c)
+    if op is c.SUBPATTERN:
+        return _needs_digit(av[-1], c)
+    if op is getattr(c, "ATOMIC_GROUP", None):
+        return _needs_digit(av, c)
+    if op is c.BRANCH:
+        return all(_needs_digit(alt, c) for alt in av[1])
+    return False  # anchors, look-arounds, back-references, anything else: no digit known
 
 
 @dataclass(frozen=True)
@@ -63,7 +104,7 @@ class RuleMatcher:
                 automaton.add_word(key, (len(key), _is_word(key[0]), _is_word(key[-1]), tuple(items)))
             automaton.make_automaton()
             self._automaton = automaton
-        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._regexes: list[tuple[int, re.Pattern[str], bool]] = []
         for idx, rule in enumerate(self.rules):
             patterns = list(rule.patterns)
             if rule.force_patterns:
@@ -83,7 +124,7 @@ class RuleMatcher:
                     raise DataError(f"{rule.origin}.force_patterns", f"invalid pattern {pattern!r}: {exc}") from None
             # one compiled alternation per rule: one search per rule, not per pattern
             combined = "|".join(f"(?:{p})" for p in patterns)
-            self._regexes.append((idx, re.compile(combined, re.IGNORECASE)))
+            self._regexes.append((idx, re.compile(combined, re.IGNORECASE), requires_digit(combined, re.IGNORECASE)))
 
     def fired(self, text: str) -> dict[int, str]:
         """Indices of the rules that fire on ``text`` (already normalised), with the matched text."""
@@ -103,9 +144,15 @@ class RuleMatcher:
                         vetoed.add(idx)
                     elif idx not in fired:
                         fired[idx] = text[start:end + 1]
-        for idx, regex in self._regexes:
+        has_digit: bool | None = None
+        for idx, regex, needs_digit in self._regexes:
             if idx in fired:
                 continue
+            if needs_digit:  # e.g. crime references: a text without a digit cannot match
+                if has_digit is None:
+                    has_digit = _DIGIT.search(text) is not None
+                if not has_digit:
+                    continue
             m = regex.search(text)
             if m:
                 fired[idx] = m.group(0)

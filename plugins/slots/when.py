@@ -115,7 +115,7 @@ _TIME_TRIGGERS = frozenset(
      "gone", "c", "noon", "midday", "mid", "midnight"}
 )
 _AGO_TRIGGERS = frozenset({"ago", "now"})
-_TRIGGERS = _DAY_TRIGGERS | _TIME_TRIGGERS | _AGO_TRIGGERS
+_TRIGGERS = _DAY_TRIGGERS | _TIME_TRIGGERS | _AGO_TRIGGERS  # "just" is a time trigger
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _NOT_LETTER = bytes(c if chr(c) in _LETTERS else 32 for c in range(256))  # a byte table: fast
 _DIGIT = re.compile(r"[0-9]")
@@ -218,7 +218,8 @@ def _starts(text: str) -> tuple[list[int], list[int], bool]:
             at = low.find(word, end)
     days.sort()
     times.sort()
-    return days, times, not _AGO_TRIGGERS.isdisjoint(words)
+    # every "ago" expression has the word "ago" but "just now", which needs "just" as well
+    return days, times, "ago" in words or ("now" in words and "just" in words)
 
 
 # Where a trigger word can begin an expression only if a particular word follows it, a start

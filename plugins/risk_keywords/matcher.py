@@ -135,7 +135,9 @@ class KeywordMatcher:
                 add(p, kind, 0)
         automaton = ahocorasick.Automaton()
         for key, values in entries.items():
-            automaton.add_word(key, tuple(dict.fromkeys(values)))
+            # (does this key hold a rule phrase?, what it holds): most messages match only context
+            # cues, and a message without a rule phrase needs no further work
+            automaton.add_word(key, (any(v[0] == _RULE for v in values), tuple(dict.fromkeys(values))))
         automaton.make_automaton()
         self._automaton = automaton
         self.stats = Stats(len(self.rules), phrase_count, len(self.idioms), len(entries))
@@ -148,7 +150,7 @@ class KeywordMatcher:
             return []
         joined = " " + " ".join([t[TEXT] for t in tokens]) + " "
         found = list(self._automaton.iter(joined))
-        if not found:
+        if not any(has_rule for _end, (has_rule, _values) in found):
             return []
         ends: list[int] = []
         pos = 0
@@ -161,7 +163,7 @@ class KeywordMatcher:
         near: dict[int, list[tuple[int, int]]] = {}
         not_near: dict[int, list[tuple[int, int]]] = {}
         cues: list[tuple[int, int, int]] = []  # (first, last, kind) of every context cue
-        for end, values in found:
+        for end, (_has_rule, values) in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:
                 first = last - n + 1

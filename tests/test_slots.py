@@ -409,3 +409,20 @@ def test_skipping_starts_the_patterns_cannot_match_changes_no_answer(monkeypatch
     trying_all = [w.find_when(t, NOW) for t in texts]
     assert skipping == trying_all
     assert sum(1 for found in trying_all if found) > 100
+
+
+def test_registration_pre_check_never_hides_a_registration(monkeypatch):
+    import csv
+
+    from switchboard.plugins.slots import patterns as p
+    from switchboard.training.paths import DEFAULT_TRAIN
+
+    texts = ["AB12 CDE", "ab12cde outside", "reg ab12 cde", "A123 BCD", "ABC 123D", "ABC\t\t123 D", "ſk12 cde",
+             "van KA51 XYZ", "car reg abc 123d", "12 34 56", "the 4x4 was parked", "W 123 ABC"]
+    for path in DEFAULT_TRAIN.values():
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh) if any(c.isdigit() for c in row["text"])]
+    checked = [p.find_vehicle_regs(t) for t in texts]
+    monkeypatch.setattr(p, "_VEHICLE_HINT", re.compile(""))  # matches everywhere: no pre-check
+    assert [p.find_vehicle_regs(t) for t in texts] == checked
+    assert sum(1 for found in checked if found) >= 5

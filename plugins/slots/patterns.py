@@ -127,6 +127,8 @@ _VEHICLE_CONTEXT = re.compile(
     r"hatchback|estate|suv|dvla|index|4x4|pickup)\b",
     re.IGNORECASE,
 )
+# What every registration format contains: a letter, at most two spaces or tabs, a digit.
+_VEHICLE_HINT = re.compile(r"[A-Z][ \t]{0,2}\d", re.IGNORECASE)
 # Three-letter groups that are common words or units, never taken as registration letters.
 COMMON_WORDS = frozenset(
     """
@@ -147,6 +149,8 @@ def find_vehicle_regs(text: str, avoid: Iterable[tuple[int, int]] = ()) -> list[
     words never count, and the older formats written in lower case count only when the message
     talks about a vehicle.
     """
+    if _VEHICLE_HINT.search(text) is None:
+        return []  # every format has a letter just before a digit (at most two spaces between)
     avoid = list(avoid)
     found: list[Match] = []
     has_context: bool | None = None

@@ -173,7 +173,14 @@ def _swap_models(dispatcher: Any, make: Callable[[Any], Any]) -> list[str]:
     return swapped
 
 
-_NESTED_HOOKS = ("hook find_guidance", "hook select_queue", "hook is_queue_open", "hook next_opening")
+#: Hooks timed inside another timed step (shown under it, not counted twice).
+_NESTED_IN = {
+    "hook find_guidance": "journeys.start",
+    "hook select_queue": "dispatcher select_queue",
+    "hook is_queue_open": "dispatcher is_queue_open",
+    "hook next_opening": "dispatcher next_opening",
+}
+_NESTED_HOOKS = tuple(_NESTED_IN)
 
 
 def _breakdown(dispatcher: Any, rows: list[tuple[str, str]], chunk: int) -> list[tuple[str, float, int]]:
@@ -213,13 +220,16 @@ def _breakdown(dispatcher: Any, rows: list[tuple[str, str]], chunk: int) -> list
         for step in steps:
             delattr(dispatcher, step)
         dispatcher.journeys.start = journeys_start
-    out = [(name, spent[name], calls[name]) for name in spent]
-    out.sort(key=lambda x: -x[1])
-    accounted = sum(s for name, s, _ in out if name.startswith(("hook", "dispatcher", "journeys")))
-    # nested: find_guidance runs inside journeys.start, the queue hooks inside the dispatcher's
-    # select_queue / is_queue_open / next_opening; keep the remainder honest
-    nested = sum(s for name, s, _ in out if name.startswith(_NESTED_HOOKS))
-    out.append(("dispatcher core (everything else)", total - accounted + nested, len(rows)))
+    top = sorted(((name, spent[name], calls[name]) for name in spent if not name.startswith(_NESTED_HOOKS)),
+                 key=lambda x: -x[1])
+    inner = [(name, spent[name], calls[name]) for name in spent if name.startswith(_NESTED_HOOKS)]
+    out = []
+    for entry in top:  # each nested hook right under the step it runs in
+        out.append(entry)
+        out += [e for e in inner if entry[0].startswith(_NESTED_IN[e[0].split(":")[0]])]
+    out += [e for e in inner if e not in out]
+    accounted = sum(s for _name, s, _n in top)
+    out.append(("dispatcher core (everything else)", total - accounted, len(rows)))
     out.append(("TOTAL", total, len(rows)))
     return out
 

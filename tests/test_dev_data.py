@@ -8,12 +8,12 @@ cosine >= 0.9). A failure names the development rows only: evaluation texts are 
 
 from __future__ import annotations
 
-import csv
-import re
 from pathlib import Path
 
 import pytest
 
+from switchboard.training.testing import read_csv_with_header as _rows
+from switchboard.training.testing import text_key as _key
 from switchboard.types import RISK_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,17 +26,6 @@ LABELS = ("none", "elevated", "high", "immediate")
 CATEGORIES = tuple(c for c in RISK_CATEGORIES if c != "plugin_failure") + ("none",)
 KINDS = ("plain", "hard_negative", "tricky_positive", "welsh")
 NEAR_DUPLICATE = 0.9
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
 
 
 def _texts(path: Path) -> list[str]:

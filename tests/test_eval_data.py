@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.training.testing import read_csv_with_header as _read
+from switchboard.training.testing import text_key as _normalise
 from switchboard.types import RISK_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,19 +55,6 @@ MIN_PER_KIND = {"hard_negative": 120, "tricky_positive": 120, "welsh": 10}
 MIN_PER_INTENT = 40
 MIN_WORDS, MAX_WORDS = 1, 80
 NEAR_DUPLICATE = 0.9
-
-
-def _normalise(text: str) -> str:
-    """Lower-case and collapse whitespace: the key for exact-match comparisons."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Return the header and rows of a UTF-8 CSV file."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
 
 
 def _training_texts(path: Path) -> list[str]:

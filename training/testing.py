@@ -145,3 +145,16 @@ def tiny_registry(base: Path) -> TinyRegistry:
     reg = TinyRegistry(models_dir, risk_v1, risk_v2, intent_v1, data_dir)
     marker.write_text(json.dumps({k: str(v) for k, v in reg.__dict__.items()}), encoding="utf-8")
     return reg
+
+
+def text_key(text: str) -> str:
+    """Lower-case and collapse whitespace: the key the data-set tests compare texts by."""
+    return " ".join(text.split()).casefold()
+
+
+def read_csv_with_header(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of a UTF-8 CSV file (the data-set tests' reader)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import re
 import sys
 import tempfile
 import time
@@ -61,11 +60,6 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a labelled risk CSV (``text``, ``label``, ``category`` and any other column)."""
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def _group_key(text: str) -> str:
-    """A crude key that puts a message and its scripted noisy copies in the same group."""
-    return re.sub(r"[^a-z]", "", text.lower())[:40]
 
 
 # -- outcomes ---------------------------------------------------------------------------------------
@@ -246,11 +240,12 @@ def _train(train_csv: Path, out: Path, models_dir: Path, inner_folds: int) -> Pa
 
 def cross_validate(rows: Sequence[dict[str, str]], folds: int, inner_folds: int, seed: int = 0) -> list[Outcome]:
     """Out-of-fold triage outcomes for every row (the ML never saw the row's group)."""
+    from switchboard.training.data_io import variant_group
     from switchboard.training.gate import make_dispatcher
 
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
-        groups[_group_key(r["text"])].append(i)
+        groups[variant_group(r["text"])].append(i)
     keys = sorted(groups)
     random.Random(seed).shuffle(keys)
     fold_of = {k: n % folds for n, k in enumerate(keys)}
@@ -259,8 +254,8 @@ def cross_validate(rows: Sequence[dict[str, str]], folds: int, inner_folds: int,
         base = Path(tmp)
         for k in range(folds):
             started = time.perf_counter()
-            train_rows = [r for r in rows if fold_of[_group_key(r["text"])] != k]
-            test_idx = [i for i, r in enumerate(rows) if fold_of[_group_key(r["text"])] == k]
+            train_rows = [r for r in rows if fold_of[variant_group(r["text"])] != k]
+            test_idx = [i for i, r in enumerate(rows) if fold_of[variant_group(r["text"])] == k]
             csv_path = base / f"fold{k}.csv"
             _write_csv(csv_path, train_rows)
             model = _train(csv_path, base / f"model{k}", base / "registry", inner_folds)

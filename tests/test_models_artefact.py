@@ -11,7 +11,7 @@ import pytest
 
 from switchboard.errors import ModelLoadError
 from switchboard.plugins.risk_ml.artefact import CARD_FILE, MODEL_FILE, load_current, load_model
-from switchboard.plugins.risk_ml.features import FastModel, make_pipeline
+from switchboard.plugins.risk_ml.features import FastModel, make_nb_pipeline, make_pipeline, make_risk_model
 from switchboard.training.testing import INTENT_ROWS, RISK_ROWS, tiny_registry
 
 UNSEEN = [
@@ -50,6 +50,54 @@ def test_fast_model_equals_sklearn_for_a_binary_model() -> None:
     fast = FastModel(pipe)
     probe = texts + UNSEEN
     assert np.abs(fast.predict_proba(probe) - pipe.predict_proba(probe)).max() < 1e-9
+
+
+def test_the_risk_model_is_a_soft_vote_of_logistic_regression_and_naive_bayes(tiny) -> None:
+    from sklearn.ensemble import VotingClassifier
+
+    model = load_model(tiny.risk_v1, "risk")
+    vote = model.pipeline
+    assert isinstance(vote, VotingClassifier) and vote.voting == "soft"
+    lr, nb = vote.estimators_
+    assert type(nb.named_steps["clf"]).__name__ == "MultinomialNB"
+    texts = [t for t, _l, _c in RISK_ROWS] + UNSEEN
+    lr_p, nb_p = lr.predict_proba(texts), nb.predict_proba(texts)
+    assert np.abs(lr_p - nb_p).max() > 0.05  # two different opinions ...
+    got = model.fast.predict_proba(texts)
+    assert np.abs(got - (lr_p + nb_p) / 2).max() < 1e-9  # ... averaged, on the single-message path
+    assert np.array_equal(model.fast.predict_batch(texts)[0], vote.predict_proba(texts))  # and bit for bit in a batch
+    # the category head shares the first member's fitted features
+    assert model.category_pipeline.named_steps["features"] is lr.named_steps["features"]
+
+
+def test_a_weighted_vote_is_averaged_with_its_weights() -> None:
+    texts = [t for t, _l, _c in RISK_ROWS]
+    labels = [lab for _t, lab, _c in RISK_ROWS]
+    vote = make_risk_model().set_params(weights=[3, 1]).fit(texts, labels)
+    fast = FastModel(vote)
+    assert fast.classes == sorted(set(labels))
+    probe = texts + UNSEEN
+    assert np.abs(fast.predict_proba(probe) - vote.predict_proba(probe)).max() < 1e-9
+
+
+@pytest.mark.parametrize("change", ["hard voting", "complement nb", "dropped member"])
+def test_unsupported_vote_shapes_are_refused_not_misread(change: str) -> None:
+    from sklearn.naive_bayes import ComplementNB
+
+    texts = [t for t, _l, _c in RISK_ROWS]
+    labels = [lab for _t, lab, _c in RISK_ROWS]
+    vote = make_risk_model()
+    if change == "hard voting":
+        vote.set_params(voting="hard")
+    elif change == "complement nb":
+        nb = make_nb_pipeline()
+        nb.set_params(clf=ComplementNB())
+        vote.set_params(nb=nb)
+    else:
+        vote.set_params(weights=[1, 1, 1], estimators=[*vote.estimators, ("off", "drop")])
+    vote.fit(texts, labels)
+    with pytest.raises(ValueError):
+        FastModel(vote)
 
 
 def test_intent_model_probabilities_match_and_cover_out_of_scope(tiny) -> None:

@@ -76,6 +76,14 @@ def near_key(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", _DIGIT.sub("0", normalise(text))).split())
 
 
+def variant_group(text: str) -> str:
+    """A crude key that puts a message and its scripted noisy copies (case, punctuation, a
+    text-speak swap or a typo late in the message) in the same group, so cross-validation never
+    scores a message with its own copy in the training folds (which flatters the figures and
+    biases thresholds chosen on them)."""
+    return re.sub(r"[^a-z]", "", text.lower())[:40]
+
+
 def _frame(path: Path) -> tuple[Any, str]:
     """Load a file into a pandas DataFrame; returns ``(frame, line_kind)``."""
     import pandas as pd

@@ -1,9 +1,11 @@
 """Train a risk or intent model: validate, cross-validate, choose thresholds, write the artefact,
 the model card and the evaluation report.
 
-The artefact is a joblib dict ``{"format": 1, "kind", "pipeline", "category_pipeline"}``: the
-main Pipeline from :func:`switchboard.plugins.risk_ml.features.make_pipeline` and, for risk
-models trained with a ``category`` column, a category head sharing the same fitted features.
+The artefact is a joblib dict ``{"format": 1, "kind", "pipeline", "category_pipeline"}``. For
+intent, ``pipeline`` is the Pipeline from :func:`switchboard.plugins.risk_ml.features.make_pipeline`;
+for risk it is :func:`~switchboard.plugins.risk_ml.features.make_risk_model` (a soft vote of that
+pipeline and a naive Bayes pipeline) and, for risk models trained with a ``category`` column,
+``category_pipeline`` is a category head sharing the vote's first member's fitted features.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from switchboard.plugins.risk_ml.artefact import (
     library_versions,
     sha256_file,
 )
-from switchboard.plugins.risk_ml.features import make_classifier, make_pipeline
+from switchboard.plugins.risk_ml.features import main_pipeline, make_classifier, make_pipeline, make_risk_model
 
 from . import metrics as M
-from .data_io import DataProblems, Row, load_training_data, near_key, read_labelled
+from .data_io import DataProblems, Row, load_training_data, near_key, read_labelled, variant_group
 from .negatives import load_negatives
 from .paths import CATEGORY_LABELS, REPO_ROOT, labels_for
 from .report import EvalSection, Report, render
@@ -167,7 +169,7 @@ def train(opts: TrainOptions) -> TrainResult:
 
 def _train(opts: TrainOptions) -> TrainResult:
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     kind = opts.kind
     if kind not in ("risk", "intent"):
@@ -198,12 +200,14 @@ def _train(opts: TrainOptions) -> TrainResult:
 
     counts = Counter(y.tolist())
     folds = max(2, min(opts.folds, min(counts.values())))
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    base = make_pipeline(C=opts.C)
+    # Scripted noisy copies of a message stay in its fold (see variant_group).
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
+    groups = [variant_group(t) for t in texts]
+    base = make_risk_model(C=opts.C) if kind == "risk" else make_pipeline(C=opts.C)
     classes = sorted(counts)
     oof = np.zeros((len(rows), len(classes)))
     text_arr = np.asarray(texts, dtype=object)
-    for train_idx, test_idx in _progress(list(cv.split(text_arr, y)), opts.progress, desc=f"cross-validating ({folds} folds)"):
+    for train_idx, test_idx in _progress(list(cv.split(text_arr, y, groups)), opts.progress, desc=f"cross-validating ({folds} folds)"):
         model = clone(base).fit(text_arr[train_idx], y[train_idx])
         proba = model.predict_proba(text_arr[test_idx])
         fold_classes = [str(c) for c in model.classes_]
@@ -273,7 +277,7 @@ def _train(opts: TrainOptions) -> TrainResult:
         if len(category_counts) >= 2:
             from sklearn.pipeline import Pipeline
 
-            features = pipeline.named_steps["features"]
+            features = main_pipeline(pipeline).named_steps["features"]
             head = make_classifier(C=opts.C)
             head.fit(features.transform([t for t, _c in cat_rows]), [c for _t, c in cat_rows])
             category_pipeline = Pipeline([("features", features), ("clf", head)])

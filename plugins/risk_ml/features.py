@@ -1,15 +1,17 @@
 """Text features shared by the risk and intent classifiers, and a fast single-message path.
 
-The artefact the data team trains is one scikit-learn :class:`~sklearn.pipeline.Pipeline`
-(:func:`make_pipeline`): a :class:`~sklearn.pipeline.FeatureUnion` of TF-IDF word 1-2 grams and
-TF-IDF ``char_wb`` 2-5 grams, followed by a multinomial :class:`LogisticRegression` (well calibrated
-probabilities without a separate calibration step).
+The intent model is one scikit-learn :class:`~sklearn.pipeline.Pipeline` (:func:`make_pipeline`):
+a :class:`~sklearn.pipeline.FeatureUnion` of TF-IDF word 1-2 grams and TF-IDF ``char_wb`` 2-5
+grams, followed by a multinomial :class:`LogisticRegression` (well calibrated probabilities without a
+separate calibration step). The risk model (:func:`make_risk_model`) is a soft vote of that pipeline
+and a multinomial naive Bayes pipeline over TF-IDF word 1-3 grams (:func:`make_nb_pipeline`).
 
 scikit-learn spends about a millisecond of validation and sparse-matrix bookkeeping per call,
 which is most of the cost of classifying one chat message. :class:`FastModel` converts a fitted
 pipeline into plain dictionaries and arrays once, at load, and then scores a message with a few
-dictionary look-ups and one small dense product. Its probabilities equal
-``pipeline.predict_proba`` to within floating-point rounding (tested to 1e-9).
+dictionary look-ups and one small dense product per member (naive Bayes is linear in log space:
+``feature_log_prob_`` and ``class_log_prior_`` act as weights and intercepts). Its probabilities
+equal ``pipeline.predict_proba`` to within floating-point rounding (tested to 1e-9).
 
 ``training/`` imports this module; this module never imports ``training``.
 """
@@ -58,6 +60,46 @@ def make_pipeline(C: float = 10.0, max_iter: int = 1000, class_weight: str | Non
             ("clf", make_classifier(C=C, max_iter=max_iter, class_weight=class_weight)),
         ]
     )
+
+
+#: The naive Bayes member of the risk model: word 1-3 grams, light smoothing.
+NB_WORD_NGRAMS = (1, 3)
+NB_ALPHA = 0.03
+
+
+def make_nb_pipeline(alpha: float = NB_ALPHA) -> Any:
+    """A fresh, unfitted multinomial naive Bayes pipeline over TF-IDF word 1-3 grams.
+
+    Naive Bayes weighs rare phrases very differently from logistic regression (each word counts on
+    its own, with no regularisation to share weight between correlated n-grams), so the two make
+    different mistakes: averaged, they separate emergencies from the rest better than either
+    (``docs/data-team.md``, "The risk model").
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    words = TfidfVectorizer(
+        analyzer="word", ngram_range=NB_WORD_NGRAMS, token_pattern=TOKEN_PATTERN, preprocessor=prepare,
+        sublinear_tf=True, min_df=1, dtype=np.float64,
+    )
+    return Pipeline([("features", FeatureUnion([("word", words)])), ("clf", MultinomialNB(alpha=alpha))])
+
+
+def make_risk_model(C: float = 10.0, alpha: float = NB_ALPHA) -> Any:
+    """The risk model: the mean of the probabilities of :func:`make_pipeline` (logistic regression
+    over word and character n-grams) and :func:`make_nb_pipeline` (scikit-learn's soft
+    :class:`~sklearn.ensemble.VotingClassifier`, equal weights)."""
+    from sklearn.ensemble import VotingClassifier
+
+    return VotingClassifier([("lr", make_pipeline(C=C)), ("nb", make_nb_pipeline(alpha=alpha))], voting="soft")
+
+
+def main_pipeline(model: Any) -> Any:
+    """The logistic-regression pipeline of a model: the model itself, or the first member of a
+    soft vote (the one whose fitted features extra heads such as risk category share)."""
+    members = getattr(model, "estimators_", None)
+    return members[0] if members else model
 
 
 def make_classifier(C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced") -> Any:
@@ -215,6 +257,24 @@ class FastModel:
     """
 
     def __init__(self, pipeline: Any, heads: Sequence[Any] = ()) -> None:
+        # A soft vote (see make_risk_model): the first member carries the heads; the others are
+        # scored on their own and averaged into the main head.
+        self._members: list[FastModel] = []
+        self._vote_weights: Any = None
+        vote_classes: list[str] | None = None
+        if hasattr(pipeline, "estimators_"):
+            if getattr(pipeline, "voting", None) != "soft":
+                raise ValueError("only a soft VotingClassifier is supported by the fast path")
+            members = list(pipeline.estimators_)
+            vote_classes = [str(c) for c in pipeline.classes_]
+            self._members = [FastModel(m) for m in members[1:]]
+            if len(members) != len(pipeline.estimators):
+                raise ValueError("dropped vote members are not supported by the fast path")
+            self._vote_weights = None if pipeline.weights is None else [float(w) for w in pipeline.weights]
+            pipeline = members[0]
+            for m in [pipeline, *members[1:]]:
+                if [int(c) for c in m.classes_] != list(range(len(vote_classes))):
+                    raise ValueError("vote members must be fitted on the vote's encoded classes")
         features = pipeline.named_steps["features"]
         self._blocks: list[_Block] = []
         idf_parts: list[np.ndarray] = []
@@ -241,6 +301,8 @@ class FastModel:
         self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(parsed))]
         self._coef = np.ascontiguousarray(np.hstack([h[1] for h in parsed]))
         self._intercept = np.concatenate([h[2] for h in parsed])
+        if vote_classes is not None:
+            self._classes[0] = vote_classes
         self.classes: list[str] = self._classes[0]
         # The fitted scikit-learn steps the batch path hands its count matrices to, so a batch
         # is scored by scikit-learn's own arithmetic (see :meth:`predict_batch`).
@@ -287,16 +349,22 @@ class FastModel:
 
     def predict_proba_one(self, text: str, prepared: bool = False) -> np.ndarray:
         """Class probabilities (ordered as :attr:`classes`) of one text."""
+        if self._members:
+            return self.predict_all_one(text, prepared)[0]
         return self._head_proba(0, self._scores(text, prepared))
 
     def predict_all_one(self, text: str, prepared: bool = False) -> list[np.ndarray]:
         """Probabilities of every head (main first) for one text, featurising it once."""
-        z = self._scores(text, prepared)
-        return [self._head_proba(h, z) for h in range(len(self._slices))]
+        doc = text if prepared else prepare(text)
+        z = self._scores(doc, True)
+        out = [self._head_proba(h, z) for h in range(len(self._slices))]
+        if self._members:
+            out[0] = self._vote(out[0], [m.predict_proba_one(doc, prepared=True) for m in self._members])
+        return out
 
     def predict_proba(self, texts: Iterable[str], head: int = 0) -> np.ndarray:
         """Probabilities for many texts (rows ordered as given)."""
-        rows = [self._head_proba(head, self._scores(t, False)) for t in texts]
+        rows = [self.predict_all_one(t)[head] for t in texts]
         n_classes = len(self._classes[head])
         return np.vstack(rows) if rows else np.zeros((0, n_classes))
 
@@ -326,7 +394,14 @@ class FastModel:
             blocks.append(tfidf.transform(block.batch_counts(batch, offset, width), copy=False))
             offset += width
         x = sp.hstack(blocks).tocsr()
-        return [np.asarray(clf.predict_proba(x)) for clf in self._clfs]
+        out = [np.asarray(clf.predict_proba(x)) for clf in self._clfs]
+        if self._members:
+            out[0] = self._vote(out[0], [m.predict_batch(docs, prepared=True)[0] for m in self._members])
+        return out
+
+    def _vote(self, main: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+        """The soft vote's average, computed as scikit-learn's ``VotingClassifier`` computes it."""
+        return np.average(np.asarray([main, *others]), axis=0, weights=self._vote_weights)
 
     def _head_proba(self, head: int, z_all: np.ndarray) -> np.ndarray:
         lo, hi = self._slices[head]
@@ -370,6 +445,16 @@ def _block_from(vec: Any, offset: int) -> _Block:
 
 
 def _linear_head(clf: Any, n_features: int) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
+    if type(clf).__name__ == "MultinomialNB":
+        # log P(class | x) = x . feature_log_prob[class] + log prior[class] - normaliser: a
+        # linear head whose softmax is the naive Bayes posterior (never the binary shortcut)
+        coef = np.asarray(clf.feature_log_prob_, dtype=np.float64)
+        if coef.shape[1] != n_features:
+            raise ValueError(f"classifier expects {coef.shape[1]} features, the vectorisers give {n_features}")
+        classes = [str(c) for c in clf.classes_]
+        return classes, np.ascontiguousarray(coef.T), np.asarray(clf.class_log_prior_, dtype=np.float64), False
+    if not hasattr(clf, "coef_") or not hasattr(clf, "intercept_"):
+        raise ValueError(f"unsupported classifier {type(clf).__name__} (a linear model or MultinomialNB)")
     coef = np.asarray(clf.coef_, dtype=np.float64)
     if coef.shape[1] != n_features:
         raise ValueError(f"classifier expects {coef.shape[1]} features, the vectorisers give {n_features}")

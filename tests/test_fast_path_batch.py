@@ -118,11 +118,33 @@ def test_count_matrices_equal_the_fitted_vectorisers(tiny):
 def test_word_table_refuses_a_vocabulary_it_cannot_key():
     # a bigram whose second word is not itself a term (e.g. pruned by min_df) cannot be keyed
     assert WordTable.build({"knife": 0, "a knife": 1, "with a": 2}, 0, (1, 2)) is None
-    assert WordTable.build({"knife": 0}, 0, (1, 3)) is None
+    # a trigram whose bigram prefix is not a term, and a 4-gram in a 1-3 vocabulary
+    assert WordTable.build({"a": 0, "knife": 1, "a knife": 2, "with a knife": 3, "with": 4}, 0, (1, 3)) is None
+    assert WordTable.build({"a": 0, "b": 1, "a b": 2, "a b a": 3, "a b a b": 4}, 0, (1, 3)) is None
     table = WordTable.build({"knife": 5, "a": 6, "a knife": 7}, 5, (1, 2))
     assert table is not None
     counts = table.counts(TextBatch(["a knife a knife", "knife"]).tokens(TOKEN_PATTERN), 3)
     assert counts.toarray().tolist() == [[2.0, 2.0, 2.0], [1.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3), (1, 4), (2, 3)])
+def test_word_table_counts_equal_count_vectorizer(ngram_range):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = [normalise(t) for t in _texts(60)] + ["a b a b a b", "knife", "", "with a knife with a knife"]
+    vec = CountVectorizer(ngram_range=ngram_range, token_pattern=TOKEN_PATTERN, lowercase=False).fit(docs[::2])
+    table = WordTable.build({t: j + 7 for t, j in vec.vocabulary_.items()}, 7, ngram_range)  # columns after 7 others
+    if ngram_range[0] == 2:
+        assert table is None  # no unigram table to key on: the per-document path is used
+        return
+    assert table is not None
+    got = table.counts(TextBatch(docs).tokens(TOKEN_PATTERN), len(vec.vocabulary_))
+    expected = vec.transform(docs).tocsr()
+    expected.sort_indices()
+    assert got.shape == expected.shape
+    assert got.indptr.tolist() == expected.indptr.tolist()
+    assert got.indices.tolist() == expected.indices.tolist()
+    assert got.data.tolist() == expected.data.tolist()
 
 
 def test_tokens_equal_the_token_pattern():

@@ -13,8 +13,8 @@ numpy/scipy:
 
 * :class:`TextBatch` splits every text once into word tokens and white-space words, numbering the
   distinct ones, and is shared by every model scoring the same texts (risk and intent);
-* word 1-2 grams: each distinct token is looked up once; bigrams are found by a sorted array of
-  ``(first token, second token)`` keys (:class:`WordTable`);
+* word n-grams: each distinct token is looked up once; an n-gram is found in a sorted array of
+  ``(its (n-1)-gram prefix, its last token)`` keys, one array per length (:class:`WordTable`);
 * ``char_wb`` n-grams never cross white space, so each distinct word's columns come from the
   per-word cache, and the document counts are one sparse product (documents x words) @ (words x
   n-grams), put in canonical order by two counting-sort passes (CSR -> CSC -> CSR).
@@ -120,43 +120,69 @@ def text_batch(docs: Sequence[str]) -> TextBatch:
 
 
 @dataclass
+class _Level:
+    """The n-grams of one length n >= 2 as sorted keys ``prefix id * n_tokens + last token``."""
+
+    keys: np.ndarray  # sorted
+    cols: np.ndarray  # block-local column of each key
+    ids: np.ndarray  # each key's number among the n-grams of this length (the next level's prefix)
+
+
+@dataclass
 class WordTable:
-    """A word 1-2 gram vocabulary as arrays: unigram columns and sorted bigram keys."""
+    """A word 1-n gram vocabulary as arrays: unigram columns, then one sorted key table per n-gram
+    length, where an n-gram's key is its (n-1)-gram prefix's number and its last token's number."""
 
     token_index: dict[str, int]  # unigram -> its number in this table
     unigram_cols: np.ndarray  # number -> block-local column
-    bigram_keys: np.ndarray  # sorted first * n + second
-    bigram_cols: np.ndarray  # block-local column of each key
+    levels: list[_Level]  # n = 2, 3, ...
     with_unigrams: bool
 
     @classmethod
     def build(cls, vocab: dict[str, int], offset: int, ngram_range: tuple[int, int]) -> WordTable | None:
-        """The table of a word vocabulary, or ``None`` if it cannot be used (n-grams other than
-        1-2, or a bigram whose words are not themselves in the vocabulary)."""
+        """The table of a word vocabulary, or ``None`` if it cannot be used (n-grams not starting
+        at 1 or 2, longer than 5, or an n-gram whose last word or (n-1)-gram prefix is not itself in
+        the vocabulary, as when ``min_df`` pruned it)."""
         lo, hi = ngram_range
-        if lo < 1 or hi > 2:
+        if lo < 1 or lo > 2 or hi > 5:
             return None
         unigrams = {t: j for t, j in vocab.items() if " " not in t}
-        index = {t: i for i, t in enumerate(unigrams)}
-        n = len(index)
-        keys: list[int] = []
-        cols: list[int] = []
-        for term, j in vocab.items():
-            parts = term.split(" ")
-            if len(parts) == 1:
-                continue
-            if len(parts) != 2 or parts[0] not in index or parts[1] not in index:
-                return None  # e.g. min_df pruned a unigram but kept a bigram containing it
-            keys.append(index[parts[0]] * n + index[parts[1]])
-            cols.append(j - offset)
         if lo == 2 and unigrams:
             return None  # a bigram-only vocabulary has no unigram table to key on
-        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+        index = {t: i for i, t in enumerate(unigrams)}
+        n = len(index)
+        by_length: dict[int, list[tuple[str, int]]] = {}
+        for term, j in vocab.items():
+            parts = term.count(" ") + 1
+            if parts > 1:
+                by_length.setdefault(parts, []).append((term, j))
+        prefix_ids: dict[str, int] = index  # the numbers of the (n-1)-grams
+        levels: list[_Level] = []
+        for length in range(2, hi + 1):
+            terms = by_length.get(length, [])
+            keys: list[int] = []
+            cols: list[int] = []
+            numbers: dict[str, int] = {}
+            for number, (term, j) in enumerate(terms):
+                head, _sep, last = term.rpartition(" ")
+                if head not in prefix_ids or last not in index:
+                    return None
+                keys.append(prefix_ids[head] * n + index[last])
+                cols.append(j - offset)
+                numbers[term] = number
+            order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+            levels.append(_Level(
+                keys=np.asarray(keys, dtype=np.int64)[order],
+                cols=np.asarray(cols, dtype=np.int64)[order],
+                ids=np.arange(len(terms), dtype=np.int64)[order],
+            ))
+            prefix_ids = numbers
+        if sum(len(by_length.get(k, [])) for k in by_length) != sum(len(lv.keys) for lv in levels):
+            return None  # n-grams longer than the range says
         return cls(
             token_index=index,
             unigram_cols=np.asarray([unigrams[t] - offset for t in index], dtype=np.int64),
-            bigram_keys=np.asarray(keys, dtype=np.int64)[order],
-            bigram_cols=np.asarray(cols, dtype=np.int64)[order],
+            levels=levels,
             with_unigrams=lo == 1,
         )
 
@@ -164,6 +190,7 @@ class WordTable:
         """Canonical CSR counts (documents x block columns) of a batch's tokens."""
         get = self.token_index.get
         n_docs = len(units.lengths)
+        n = len(self.token_index)
         lookup = np.fromiter((get(t, -1) for t in units.unique), dtype=np.int64, count=len(units.unique))
         ids = lookup[units.ids] if len(units.ids) else units.ids
         doc = np.repeat(np.arange(n_docs, dtype=np.int64), units.lengths)
@@ -173,15 +200,24 @@ class WordTable:
             known = ids >= 0
             rows.append(doc[known])
             cols.append(self.unigram_cols[ids[known]])
-        if len(self.bigram_keys) and len(ids) > 1:
-            first, second = ids[:-1], ids[1:]
-            ok = (doc[1:] == doc[:-1]) & (first >= 0) & (second >= 0)
-            keys = first[ok] * len(self.token_index) + second[ok]
-            pos = np.searchsorted(self.bigram_keys, keys)
-            pos[pos >= len(self.bigram_keys)] = 0
-            hit = self.bigram_keys[pos] == keys
-            rows.append(doc[:-1][ok][hit])
-            cols.append(self.bigram_cols[pos[hit]])
+        prefix = ids  # at position i: the number of the (k-1)-gram starting there, or -1
+        for k, level in enumerate(self.levels, start=2):
+            if len(ids) < k:
+                break
+            span = len(ids) - k + 1
+            first, last = prefix[:span], ids[k - 1 :]
+            ok = (doc[:span] == doc[k - 1 :]) & (first >= 0) & (last >= 0)
+            nxt = np.full(span, -1, dtype=np.int64)
+            if len(level.keys) and ok.any():
+                where = np.flatnonzero(ok)
+                keys = first[where] * n + last[where]
+                pos = np.searchsorted(level.keys, keys)
+                pos[pos >= len(level.keys)] = 0
+                hit = level.keys[pos] == keys
+                rows.append(doc[where[hit]])
+                cols.append(level.cols[pos[hit]])
+                nxt[where[hit]] = level.ids[pos[hit]]
+            prefix = nxt
         return counts_from_pairs(
             np.concatenate(rows) if rows else np.zeros(0, np.int64),
             np.concatenate(cols) if cols else np.zeros(0, np.int64),

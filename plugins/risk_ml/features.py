@@ -164,7 +164,7 @@ class _Block:
     token_findall: Callable[[str], list[str]] | None
     word_cache: dict[str, tuple[int, ...]]
     token_pattern: str = TOKEN_PATTERN
-    word_table: WordTable | None = None  # the batch path's arrays (word analyzer, 1-2 grams)
+    word_table: WordTable | None = None  # the batch path's arrays (word analyzer, 1-n grams)
 
     def column_ids(self, doc: str) -> list[int]:
         """Vocabulary columns of every term occurrence in ``doc`` (repeats kept)."""

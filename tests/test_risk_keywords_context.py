@@ -187,3 +187,72 @@ def test_not_diverted(matcher, text: str) -> None:
 @pytest.mark.parametrize("text", DIVERTED)
 def test_diverted(matcher, text: str) -> None:
     assert _level(matcher, text) == "immediate", _why(matcher, text)
+
+
+# Hard negatives of new shapes (2026-12), each paired with a true emergency of the same shape that
+# must still divert: (must not divert, must divert).
+PAIRS = [
+    # fiction, media, study, pretend and legal frames right next to the phrase beat a now cue
+    ("my sister is watching a documentary about a hostage siege right now, can police negotiators really do that",
+     "I'm watching a film and a man is holding my neighbour hostage outside right now"),
+    ("our drama group is rehearsing a stabbing for the end of act two right now",
+     "it's not a prank, someone has just been stabbed outside the chippy"),
+    ("my lad is playing a game with guns on his tablet right now, what age rating is it",
+     "a lad with a gun is outside the game shop right now"),
+    ("what's the penalty for kidnapping, my brother and I are arguing about it right now",
+     "a man has kidnapped my daughter and is driving off right now"),
+    ("my toddler is in full meltdown over his socks right now, send help lol",
+     "send help, he's got a knife to my throat"),
+    ("I'm currently studying stalking law and want to know what counts as a threat to kill",
+     "my husband said he is going to kill me and he is outside right now"),
+    # a past progressive inside the phrase ("was attacking") is not happening now
+    ("a drunk lad was attacking the bus shelter earlier, the glass is all over the pavement",
+     "a drunk lad is attacking the bus shelter with people in it right now"),
+    # arrested, police already there
+    ("the man who was kicking my door has been arrested and officers are still here with me",
+     "he's kicking my door in right now and the police aren't here yet"),
+    # routine weapon business: found lying about, handing in, the writer's own work knives
+    ("there's an old knife lying in the gutter on my road right now, nobody's around",
+     "there's a man lying in wait with a knife by the garages"),
+    ("where's the nearest knife amnesty bin, I want to hand in my grandad's old knives",
+     "a man is waving a knife outside the police station right now"),
+    ("on my way to work right now with my chef knives in my bag, is that ok",
+     "a man with a chef's knife is chasing people in the precinct"),
+    # a pet or an object as the victim, a pet as the attacker of a thing
+    ("the neighbour's kids have kidnapped our tortoise for their den lol",
+     "someone has kidnapped my son from the park"),
+    ("my kitten is attacking the curtains again right now", "my ex is attacking the door right now"),
+    ("my neighbour's dog is attacking our fence right now, it's constant",
+     "my neighbour's dog is attacking a child in the street right now"),
+    ("my form is killing me right now, it won't submit", "he says he's going to murder me tonight"),
+    ("our cat got hit by a car this morning, do we report it", "my son has just been hit by a car outside school"),
+    # laughing, smells, weather and food
+    ("I can't breathe from laughing at this video", "my dad can't breathe and his lips are going blue"),
+    ("I can't breathe for the smell from the bins right now", "she can't breathe, she's allergic to nuts"),
+    ("our bins are getting battered by the wind right now", "a lad is getting battered outside the pub right now"),
+    ("I'm going to murder a burger tonight after work", "he says he's going to murder me tonight"),
+    ("next door have got their fire pit going right now, is there a rule about that",
+     "there's a fire in the flat below and smoke coming under my door"),
+    # questions about children left alone, police cars at a school, family hyperbole
+    ("how old does a child need to be to be left home alone",
+     "my neighbour's kids have been left home alone all night and the baby is screaming"),
+    ("loads of police cars outside the school right now, what's going on",
+     "a man in a car is trying to talk to kids outside the school right now"),
+    ("my mum is literally going to kill me, I've lost my phone",
+     "my husband said he is going to kill me and he is outside right now"),
+]
+
+
+@pytest.mark.parametrize(("negative", "emergency"), PAIRS, ids=[p[0][:40] for p in PAIRS])
+def test_hard_negative_and_its_emergency(matcher, negative: str, emergency: str) -> None:
+    assert _level(matcher, negative) != "immediate", _why(matcher, negative)
+    assert _level(matcher, emergency) == "immediate", _why(matcher, emergency)
+
+
+def test_frame_needs_the_same_clause_and_no_negator(matcher) -> None:
+    # the frame is right next to the phrase: a question, even with "right now"
+    assert _level(matcher, "we're rehearsing a stabbing right now") != "immediate"
+    # a clause break between them: the stabbing is real
+    assert _level(matcher, "we were rehearsing, a man has just been stabbed outside right now") == "immediate"
+    # a negated frame does not count
+    assert _level(matcher, "this is not a prank kidnapping, they have taken my brother right now") == "immediate"

@@ -12,7 +12,8 @@ Only when a rule phrase is found does the context pass run (a few list look-ups)
 2. a rule with ``near`` terms needs one within ``near_window`` tokens (a negated one does not
    count), and a ``not_near`` term within ``not_near_window`` tokens drops it ("my son's BIKE went
    missing");
-3. a negator just before the phrase ("no one was injured") applies ``if_negated``;
+3. a negator just before the phrase ("no one was injured") applies ``if_negated``; a fiction, study,
+   pretend or legal frame right next to it ("a film about a kidnapping") applies ``if_question``;
 4. ``requires_now`` rules need a now cue;
 5. a now cue ("as we speak", "he is kicking the door") applies ``if_now``, and so does a soft now
    cue ("tonight", "he's just") unless a past or habitual cue is nearer the phrase; otherwise a
@@ -37,7 +38,7 @@ from switchboard.types import RiskLevel, RiskSignal
 from .normalise import BOUNDARY, END, START, SURFACE, TEXT, Lexicon, Token, canonical_phrase, tokenise
 from .rules_io import Idiom, Rule
 
-_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT, _SOFT_NOW, _PAST_NEAR = range(11)
+_RULE, _IDIOM, _NOW, _PAST, _QUESTION, _NEG, _NEAR, _NOT_NEAR, _HABIT, _SOFT_NOW, _PAST_NEAR, _FRAME = range(12)
 _PASTS = (_PAST, _PAST_NEAR)
 _LEVEL = {lvl.value: lvl for lvl in RiskLevel}
 _BE = frozenset({"is", "are", "am"})
@@ -53,6 +54,8 @@ _NOT_PROGRESSIVE = frozenset({
     "hiding",  # a cue of its own (soft now): "I'm hiding my bruises" is not an act now
     "seeing", "working", "living", "making", "staying",  # states and arrangements ("he's working nights")
     "trying",  # "I'm trying to report a break-in"; attempts now are cues of their own ("trying to get in")
+    # the writer's own study or work, not an act now ("I'm currently studying criminology")
+    "studying", "reading", "rehearsing", "revising", "researching", "arranging",
 })
 #: Words allowed between a negator and the phrase it negates ("no one WAS injured").
 _NEG_FILLER = frozenset({
@@ -130,7 +133,7 @@ class KeywordMatcher:
             for p in idm.phrases:
                 add(p, _IDIOM, i)
         for kind, key in ((_NOW, "now"), (_SOFT_NOW, "soft_now"), (_PAST, "past"), (_PAST_NEAR, "past_near"),
-                          (_HABIT, "habitual"), (_QUESTION, "question"), (_NEG, "negators")):
+                          (_HABIT, "habitual"), (_QUESTION, "question"), (_NEG, "negators"), (_FRAME, "frame")):
             for p in lexicon.cues.get(key, []):
                 add(p, kind, 0)
         automaton = ahocorasick.Automaton()
@@ -163,6 +166,7 @@ class KeywordMatcher:
         near: dict[int, list[tuple[int, int]]] = {}
         not_near: dict[int, list[tuple[int, int]]] = {}
         cues: list[tuple[int, int, int]] = []  # (first, last, kind) of every context cue
+        frames: list[tuple[int, int]] = []  # fiction, study, pretend or legal framing ("a film about")
         for end, (_has_rule, values) in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:
@@ -175,6 +179,8 @@ class KeywordMatcher:
                     cues.append((first, last, kind))
                 elif kind == _NEG:
                     negators.append(last)
+                elif kind == _FRAME:
+                    frames.append((first, last))
                 elif kind == _NEAR:
                     near.setdefault(payload, []).append((first, last))
                 else:
@@ -192,8 +198,9 @@ class KeywordMatcher:
             outside = [p for p in soft_now if not hit.first <= p <= hit.last]
             soft = bool(outside) and (min(abs(p - hit.first) for p in outside)
                                       <= min((abs(p - hit.first) for p in past + habitual), default=_FAR))
+            framed = _framed(hit, frames, negators, tokens)
             signal = self._judge(hit, tokens, text, idiom_spans, negators, near, not_near, now or soft, past,
-                                 question, habitual, progressive)
+                                 question, habitual, progressive, framed)
             if signal is None:
                 continue
             current = best.get(hit.rule.id)
@@ -205,6 +212,7 @@ class KeywordMatcher:
         self, hit: Hit, tokens: list[Token], text: str, idiom_spans: list[tuple[int, int, tuple[str, ...]]],
         negators: list[int], near: dict[int, list[tuple[int, int]]], not_near: dict[int, list[tuple[int, int]]],
         now: bool, past: list[int], question: bool, habitual: list[int], progressive: list[int],
+        framed: bool = False,
     ) -> RiskSignal | None:
         rule = hit.rule
         for a, b, cats in idiom_spans:
@@ -234,6 +242,8 @@ class KeywordMatcher:
             ongoing = True  # "throwing things at me", "men fighting"
         if _negated(hit.first, negators, tokens):
             outcome, tag = _apply(rule.severity, rule.if_negated), "negated"
+        elif framed:  # "a film about a kidnapping", "rehearsing a stabbing scene": a question even if now
+            outcome, tag = _apply(rule.severity, rule.if_question), "question"
         elif rule.requires_now and not (now or (ongoing and not question)):
             return None
         elif now:
@@ -255,6 +265,29 @@ class KeywordMatcher:
             level=level, category=rule.category, reason=reason, rule_id=rule.id,
             matched_text=text[start:end] or None, context=tag,
         )
+
+
+#: A ``frame`` cue with at most this many words between it and a rule phrase (same clause) frames it.
+_FRAME_GAP = 2
+
+
+def _framed(hit: Hit, frames: list[tuple[int, int]], negators: list[int], tokens: list[Token]) -> bool:
+    """A fiction, study, pretend or legal frame right next to the phrase, in the same clause and not
+    negated ("a film ABOUT a kidnapping", "a stabbing SCENE", "the SENTENCE FOR kidnapping"; not
+    "it is NOT A PRANK, he has kidnapped her")."""
+    for a, b in frames:
+        if a <= hit.last and hit.first <= b:
+            continue  # a frame inside or over the phrase is the idioms' job, not a frame
+        if b < hit.first:
+            lo, hi = b + 1, hit.first
+        else:
+            lo, hi = hit.last + 1, a
+        if hi - lo > _FRAME_GAP or any(tokens[j][TEXT] == BOUNDARY for j in range(lo, hi)):
+            continue
+        if _negated(a, negators, tokens):
+            continue
+        return True
+    return False
 
 
 def _apply(severity: str, outcome: str) -> str:
@@ -323,6 +356,8 @@ def _ing_in_hit(hit: Hit, tokens: list[Token], habitual: list[int]) -> bool:
         if s.endswith("ing") and s != tok[TEXT] and s not in _NOT_PROGRESSIVE:
             if k + 1 < len(tokens) and tokens[k + 1][TEXT] in _ING_NOUN_NEXT.get(s, ()):
                 continue
+            if k > hit.first and tokens[k - 1][TEXT] in _PAST_AUX:
+                continue  # the phrase holds its own past auxiliary: "WAS attacking", "were fighting"
             return True
     return False
 

@@ -177,7 +177,7 @@ def canonical_phrase(phrase: str, lexicon: Lexicon) -> str:
 # --- loading the lexicon -----------------------------------------------------------------------
 
 _LEXICON_KEYS = {"textspeak", "typos", "synonyms", "lemmas", "cues"}
-_CUE_KEYS = {"now", "soft_now", "past", "past_near", "habitual", "question", "negators", "clause_breaks"}
+_CUE_KEYS = {"now", "soft_now", "past", "past_near", "habitual", "question", "negators", "clause_breaks", "frame"}
 
 
 def _inflect(lemma: str) -> list[str]:

@@ -240,6 +240,9 @@ PAIRS = [
      "a man in a car is trying to talk to kids outside the school right now"),
     ("my mum is literally going to kill me, I've lost my phone",
      "my husband said he is going to kill me and he is outside right now"),
+    # a falling-out that is over
+    ("a boy in my daughter's class said 'you're dead' to her at break, they've made up now",
+     "a boy said 'you're dead' to my daughter and he's waiting at the school gate for her right now"),
 ]
 
 

@@ -27,14 +27,16 @@ rule ids that fired, so a rule or data author sees what to fix.
 ``--eval-aggregate`` prints ONLY aggregate figures for the independent evaluation set (counts and
 rates per label, kind and category; never a message text), for the combined triage with a default
 model trained on all of ``risk_train.csv`` and for the keyword rules alone. Its texts stay unread
-by authors; use it sparingly to check progress.
+by authors; use it sparingly to check progress. ``--holdout-aggregate`` does the same for the blind
+hold-out set (``training/data/holdout/``, written by an author who read only the labelling guide);
+use it once per change worth reporting, never to choose between candidates.
 
 Run from the repository root::
 
     .venv/bin/python bench/risk_error_analysis.py --keywords-only [--show 40] [--rule-precision]
     .venv/bin/python bench/risk_error_analysis.py [--folds 5] [--inner-folds 3] [--show 40]
     .venv/bin/python bench/risk_error_analysis.py --dev [--show 60] [--rule-precision]
-    .venv/bin/python bench/risk_error_analysis.py --eval-aggregate
+    .venv/bin/python bench/risk_error_analysis.py --eval-aggregate [--holdout-aggregate]
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from typing import Any, Callable, Iterable, Sequence
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "training" / "data" / "risk_train.csv"
 DEV_DIR = REPO / "training" / "data" / "dev"
+HOLDOUT_CSV = REPO / "training" / "data" / "holdout" / "risk_holdout.csv"
 LEVELS = ("none", "elevated", "high", "immediate")
 
 
@@ -270,33 +273,48 @@ def cross_validate(rows: Sequence[dict[str, str]], folds: int, inner_folds: int,
 # -- held-out sets: the evaluation set (aggregates only) and the development set -------------------
 def combined_outcomes(rows: Sequence[dict[str, str]], inner_folds: int) -> list[Outcome]:
     """The full triage with a default risk model trained on all of ``risk_train.csv``."""
+    return combined_outcomes_many([rows], inner_folds)[0]
+
+
+def combined_outcomes_many(sets: Sequence[Sequence[dict[str, str]]], inner_folds: int) -> list[list[Outcome]]:
+    """:func:`combined_outcomes` of several sets with one trained model."""
     from switchboard.training.defaults import train_default
     from switchboard.training.gate import make_dispatcher
 
     with tempfile.TemporaryDirectory(prefix="risk-heldout-") as tmp:
         model = train_default("risk", Path(tmp), folds=inner_folds).model_dir  # exactly what the safety test trains
-        return dispatcher_outcomes(make_dispatcher(None, Path(tmp), {"risk": model}), rows)
+        dispatcher = make_dispatcher(None, Path(tmp), {"risk": model})
+        return [dispatcher_outcomes(dispatcher, rows) for rows in sets]
 
 
-def eval_aggregate(inner_folds: int) -> None:
-    """Aggregate figures on the evaluation set. Never prints a message text."""
+def eval_aggregate(inner_folds: int, evaluation: bool = True, holdout: bool = False) -> None:
+    """Aggregate figures on the evaluation set and/or the blind hold-out set. Never prints a
+    message text."""
     from switchboard.training.paths import DEFAULT_EVAL
 
-    rows = read_rows(DEFAULT_EVAL["risk"])
-    kw = keyword_outcomes(rows)
-    combined = combined_outcomes(rows, inner_folds)
-    for title, outs in (("EVAL keyword rules alone", kw), ("EVAL combined triage (keywords + ML)", combined)):
-        print_figures(title, outs)
-        print_breakdown(outs, "kind")
-        print_breakdown(outs, "category")
+    sets = ([("EVAL", DEFAULT_EVAL["risk"])] if evaluation else []) + (
+        [("HOLDOUT", HOLDOUT_CSV)] if holdout else [])
+    for name, path in sets:
+        if not path.is_file():
+            raise SystemExit(f"{name.lower()} set not found: {path}")
+    rows = [read_rows(path) for _name, path in sets]
+    combined = combined_outcomes_many(rows, inner_folds)
+    for (name, _path), set_rows, outs_ml in zip(sets, rows, combined):
+        for title, outs in ((f"{name} keyword rules alone", keyword_outcomes(set_rows)),
+                            (f"{name} combined triage (keywords + ML)", outs_ml)):
+            print_figures(title, outs)
+            print_breakdown(outs, "kind")
+            print_breakdown(outs, "category")
 
 
 def dev_paths(paths: Sequence[Path]) -> list[Path]:
     """The development CSVs: the given paths, or every ``training/data/dev/*.csv``."""
     found = list(paths) or sorted(DEV_DIR.glob("*.csv"))
     eval_dir = (REPO / "training" / "data" / "eval").resolve()
-    if any(eval_dir in f.resolve().parents for f in found):
-        raise SystemExit("--dev lists message texts: it never reads the evaluation set (use --eval-aggregate)")
+    holdout_dir = HOLDOUT_CSV.parent.resolve()
+    if any(eval_dir in f.resolve().parents or holdout_dir in f.resolve().parents for f in found):
+        raise SystemExit("--dev lists message texts: it never reads the evaluation or hold-out set "
+                         "(use --eval-aggregate or --holdout-aggregate)")
     if not found:
         raise SystemExit(f"no development set: {DEV_DIR}/*.csv not found")
     return found
@@ -322,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keywords-only", action="store_true", help="keyword rules alone over the training CSV")
     ap.add_argument("--eval-aggregate", action="store_true", help="aggregate figures on the evaluation set (no texts)")
+    ap.add_argument("--holdout-aggregate", action="store_true",
+                    help="aggregate figures on the blind hold-out set training/data/holdout (no texts)")
     ap.add_argument("--dev", nargs="*", type=Path, default=None, metavar="CSV",
                     help="keywords alone and combined triage on the development set (default training/data/dev/*.csv)")
     ap.add_argument("--folds", type=int, default=5)
@@ -331,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rule-precision", action="store_true",
                     help="with --keywords-only or --dev: per-rule precision of immediate firings")
     args = ap.parse_args(argv)
-    if args.eval_aggregate:
-        eval_aggregate(args.inner_folds)
+    if args.eval_aggregate or args.holdout_aggregate:
+        eval_aggregate(args.inner_folds, evaluation=args.eval_aggregate, holdout=args.holdout_aggregate)
         return 0
     if args.dev is not None:
         dev_report(args.dev, args.inner_folds, args.show, args.rule_precision)

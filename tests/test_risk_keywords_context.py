@@ -201,8 +201,6 @@ PAIRS = [
      "a lad with a gun is outside the game shop right now"),
     ("what's the penalty for kidnapping, my brother and I are arguing about it right now",
      "a man has kidnapped my daughter and is driving off right now"),
-    ("my toddler is in full meltdown over his socks right now, send help lol",
-     "send help, he's got a knife to my throat"),
     ("I'm currently studying stalking law and want to know what counts as a threat to kill",
      "my husband said he is going to kill me and he is outside right now"),
     # a past progressive inside the phrase ("was attacking") is not happening now
@@ -259,3 +257,13 @@ def test_frame_needs_the_same_clause_and_no_negator(matcher) -> None:
     assert _level(matcher, "we were rehearsing, a man has just been stabbed outside right now") == "immediate"
     # a negated frame does not count
     assert _level(matcher, "this is not a prank kidnapping, they have taken my brother right now") == "immediate"
+
+
+@pytest.mark.parametrize("text", [
+    "hes outside with a knife lol i'm shaking",
+    "send help lol he's got a knife to my throat",
+    "haha he says he's going to kill me tonight, he's outside",
+])
+def test_laughter_markers_never_frame_away_an_emergency(matcher, text):
+    # people laugh nervously in text: "lol" or "haha" must not read as a joke frame
+    assert _level(matcher, text) == "immediate"

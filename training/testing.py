@@ -158,3 +158,41 @@ def read_csv_with_header(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         reader = csv.DictReader(handle)
         rows = list(reader)
         return list(reader.fieldnames or []), rows
+
+
+#: The kinds of rows in the labelled risk test sets (development, evaluation, hold-out).
+RISK_SET_KINDS = ("plain", "hard_negative", "tricky_positive", "welsh")
+
+
+def risk_set_row_problems(rows: list[dict[str, str]]) -> list[str]:
+    """Problems of a labelled risk test set's rows (``text,label,category,kind``), each named by its
+    CSV line and never quoting the text: empty, padded or multi-line text, unknown label, category
+    or kind, and a category that disagrees with the label (``none`` exactly when the label is)."""
+    from switchboard.types import RISK_CATEGORIES
+
+    labels = ("none", "elevated", "high", "immediate")
+    categories = tuple(c for c in RISK_CATEGORIES if c != "plugin_failure") + ("none",)
+    problems = []
+    for n, r in enumerate(rows, start=2):
+        text = r["text"]
+        if not text or text != text.strip() or "\n" in text:
+            problems.append(f"line {n}: empty, padded or multi-line text")
+        if r["label"] not in labels:
+            problems.append(f"line {n}: label {r['label']!r}")
+        if r["category"] not in categories or (r["category"] == "none") != (r["label"] == "none"):
+            problems.append(f"line {n}: category {r['category']!r} with label {r['label']!r}")
+        if r["kind"] not in RISK_SET_KINDS:
+            problems.append(f"line {n}: kind {r['kind']!r}")
+    return problems
+
+
+def near_duplicate_pairs(left: list[str], right: list[str], threshold: float = 0.9) -> list[tuple[float, int, int]]:
+    """``(similarity, left index, right index)`` of every pair of texts whose character 3-5 gram
+    TF-IDF cosine reaches ``threshold``, most similar first (the data-set tests' near-duplicate check)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(left + right)
+    sim = cosine_similarity(vectoriser.transform(left), vectoriser.transform(right), dense_output=False).tocoo()
+    return sorted(((float(s), int(i), int(j)) for i, j, s in zip(sim.row, sim.col, sim.data) if s >= threshold),
+                  reverse=True)

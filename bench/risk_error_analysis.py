@@ -141,6 +141,18 @@ def print_figures(title: str, outcomes: Sequence[Outcome]) -> None:
     print(f"{'':>10} " + " ".join(f"{lvl:>9}" for lvl in LEVELS))
     for t in LEVELS:
         print(f"{t:>10} " + " ".join(f"{conf[(t, p)]:>9}" for p in LEVELS))
+    sources = Counter(_diversion_source(o) for o in outcomes if o.emergency)
+    if sources:
+        for kind, label in (("false", lambda o: o.label != "immediate"), ("true", lambda o: o.label == "immediate")):
+            got = Counter(_diversion_source(o) for o in outcomes if o.emergency and label(o))
+            print(f"{kind} diversions by source: " + ", ".join(f"{k} {got[k]}" for k in ("rules only", "model only", "both")))
+
+
+def _diversion_source(o: Outcome) -> str:
+    """Which layer said immediate for a diverted message: the keyword rules, the model or both."""
+    rules = "risk_keywords:" in o.why or (o.why and "risk_ml:" not in o.why and "=" in o.why)
+    model = "risk_ml:" in o.why
+    return "both" if rules and model else "model only" if model else "rules only"
 
 
 def print_breakdown(outcomes: Sequence[Outcome], field: str) -> None:

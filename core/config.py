@@ -85,6 +85,10 @@ CORE_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         # needs the risk model's p(immediate) to reach this floor, else it is handled as high
         # (a person checks the chat first). 0 turns the check off. See docs/plugins.md.
         "keyword_corroboration": (_NUM, 0.05),
+        # The same check for a keyword emergency whose message does say the danger is now: a
+        # lower floor, since a now cue is stronger evidence (the model must be nearly sure it is
+        # not an emergency). 0 turns it off.
+        "keyword_corroboration_now": (_NUM, 0.02),
     },
     "models": {
         "dir": (_STR, ""),

@@ -73,6 +73,16 @@ class _Impl:
     argnames: tuple[str, ...]
 
 
+def _uncorroborated(signal: RiskSignal, p_immediate: float, floor: float) -> RiskSignal:
+    """A keyword emergency the risk model does not corroborate, handled as ``high``."""
+    why = ("the message says the danger is now, but the risk model is nearly sure it is not an emergency"
+           if signal.context else "no sign the danger is now and the risk model disagrees")
+    return dataclasses.replace(
+        signal, level=RiskLevel.HIGH, context="uncorroborated",
+        reason=f"{signal.reason} ({why}: p(immediate) {p_immediate:.2f} < {floor:g}; a person checks)",
+    )
+
+
 class Dispatcher:
     """Typed facade over the plugin manager, built once per app/CLI run.
 
@@ -87,6 +97,7 @@ class Dispatcher:
         self.tz = ZoneInfo(settings.timezone)
         self._languages = tuple(settings.languages)
         self._corroboration_floor = float(settings.section("thresholds")["keyword_corroboration"])
+        self._corroboration_floor_now = float(settings.section("thresholds")["keyword_corroboration_now"])
         self._impls: dict[str, list[_Impl]] = {}
         self._wrapped: set[str] = set()
         for name in (*_PER_MESSAGE_HOOKS, *_PER_DECISION_HOOKS, *_FIRST_RESULT_HOOKS):
@@ -227,27 +238,26 @@ class Dispatcher:
         return tuple(signals)
 
     def _corroborate(self, signals: list[RiskSignal]) -> list[RiskSignal]:
-        """Check bare keyword emergencies against the risk model, then drop ``none`` signals.
+        """Check keyword emergencies against the risk model, then drop ``none`` signals.
 
-        A keyword rule's ``immediate`` signal whose message says nothing about *when* (context
-        ``""``: no now, past, question or habit cue) is the main source of false 999 diversions
-        ("my son's got a gun hidden at his dad's"). When a model reports ``p_immediate`` and even
-        the highest is below ``thresholds.keyword_corroboration``, such a signal becomes ``high``:
-        the chat goes to a person with priority instead of to 999. A now cue, any other plugin's
-        signal, a missing or failed model, or a floor of 0 leave every level as it was."""
-        floor = self._corroboration_floor
-        if floor > 0:
+        Keyword rules read words, not situations, and are the main source of false 999 diversions
+        on wording they were not written for ("my son's got a gun hidden at his dad's", "we're
+        rehearsing a play with a stabbing scene right now"). When a model reports ``p_immediate``
+        and even the highest is below the floor, a keyword rule's ``immediate`` signal becomes
+        ``high``: the chat goes to a person with priority instead of to 999. The floor is
+        ``thresholds.keyword_corroboration`` when the message says nothing about *when* (context
+        ``""``) and the lower ``thresholds.keyword_corroboration_now`` when it has a now cue (the
+        model must be nearly sure). Any other plugin's signal, a missing or failed model, or a floor
+        of 0 leave every level as it was."""
+        bare_floor, now_floor = self._corroboration_floor, self._corroboration_floor_now
+        if bare_floor > 0 or now_floor > 0:
             p_imm = [s.p_immediate for s in signals if s.p_immediate is not None]
-            if p_imm and max(p_imm) < floor:
-                signals = [
-                    dataclasses.replace(
-                        s, level=RiskLevel.HIGH, context="uncorroborated",
-                        reason=f"{s.reason} (no sign the danger is now and the risk model disagrees: "
-                               f"p(immediate) {max(p_imm):.2f} < {floor:g}; a person checks)",
-                    )
-                    if s.level is RiskLevel.IMMEDIATE and s.rule_id and not s.context else s
-                    for s in signals
-                ]
+            top = max(p_imm) if p_imm else None
+            if top is not None and top < max(bare_floor, now_floor):
+                signals = [_uncorroborated(s, top, now_floor if s.context else bare_floor)
+                           if s.level is RiskLevel.IMMEDIATE and s.rule_id
+                           and top < (now_floor if s.context else bare_floor) else s
+                           for s in signals]
         return [s for s in signals if s.level is not RiskLevel.NONE]
 
     def categorise_intent(self, *, message: Message, errors: list[str] | None = None) -> IntentResult:

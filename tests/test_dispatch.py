@@ -395,7 +395,7 @@ def test_risky_message_still_records_intent_for_routing(sb_dispatcher):
     assert decision.state.journey is None  # no journey: the chat goes to a person
 
 
-# -- keyword emergencies are corroborated by the model when the message says nothing about when --
+# -- keyword emergencies are corroborated by the model (a lower floor when the message says now) --
 class Model:
     """A stand-in risk model: p(immediate) is the number after 'p=' in the message."""
 
@@ -424,15 +424,22 @@ class Timed:
         ("gun p=0.01", ("timed", "model"), {}, RiskLevel.HIGH),
         # the model gives it a fair chance: the keyword rule stands
         ("gun p=0.2", ("timed", "model"), {}, RiskLevel.IMMEDIATE),
-        # a now cue in the message: the rule stands whatever the model says
-        ("gun ctx=now p=0.01", ("timed", "model"), {}, RiskLevel.IMMEDIATE),
+        # a now cue in the message: the rule stands unless the model is nearly sure (below the
+        # lower now floor, 0.02 by default)
+        ("gun ctx=now p=0.03", ("timed", "model"), {}, RiskLevel.IMMEDIATE),
+        ("gun ctx=now p=0.01", ("timed", "model"), {}, RiskLevel.HIGH),
+        ("gun ctx=now p=0.01", ("timed", "model"), {"thresholds": {"keyword_corroboration_now": 0.0}},
+         RiskLevel.IMMEDIATE),
+        # each floor applies to its own kind of signal
+        ("gun ctx=now p=0.03", ("timed", "model"), {"thresholds": {"keyword_corroboration": 0.5}}, RiskLevel.IMMEDIATE),
+        ("gun p=0.03", ("timed", "model"), {"thresholds": {"keyword_corroboration_now": 0.5}}, RiskLevel.HIGH),
         # no model answer (missing or degraded): keywords alone decide
         ("gun", ("timed",), {}, RiskLevel.IMMEDIATE),
         # the check can be turned off by configuration
         ("gun p=0.01", ("timed", "model"), {"thresholds": {"keyword_corroboration": 0.0}}, RiskLevel.IMMEDIATE),
     ],
 )
-def test_bare_keyword_emergency_needs_the_model_not_to_disagree(sb_dispatcher, sb_settings, text, plugins, overrides,
+def test_keyword_emergency_needs_the_model_not_to_disagree(sb_dispatcher, sb_settings, text, plugins, overrides,
                                                                  expected):
     impls = {"timed": Timed, "model": Model}
     d = sb_dispatcher(plugins=[(p, impls[p]) for p in plugins], settings=sb_settings(overrides=overrides))
@@ -445,7 +452,8 @@ def test_bare_keyword_emergency_needs_the_model_not_to_disagree(sb_dispatcher, s
     gun = next(s for s in decision.signals if s.rule_id == "t-gun")
     assert (gun.context == "uncorroborated") is (expected is RiskLevel.HIGH)
     if expected is RiskLevel.HIGH:
-        assert "risk model disagrees" in gun.reason
+        assert ("nearly sure it is not an emergency" if "ctx=now" in text else "risk model disagrees") in gun.reason
+        assert "a person checks" in gun.reason
 
 
 def test_first_answer_hooks_skip_abstaining_plugins_and_survive_raising_ones(sb_dispatcher):

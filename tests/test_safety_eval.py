@@ -81,7 +81,7 @@ def test_false_diversion_and_reaching_a_human_on_the_safety_evaluation_set(risk_
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.950 < 0.98; 8 of the 9 missed "
+    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.956 < 0.98; 6 of the 8 missed "
     "emergencies still reach a person as high); the assertion stays at the target"))
 def test_emergency_recall_on_the_safety_evaluation_set(risk_figures) -> None:
     assert risk_figures["emergency_recall"] >= MIN_EMERGENCY_RECALL

@@ -244,6 +244,12 @@ def test_the_false_diversion_budget_counts_what_the_keyword_rules_already_divert
     assert system_budget_threshold(scores, negative, none, bare, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)
     # ... but above the floor it is diverted and counts
     assert system_budget_threshold(scores, negative, none, bare, 0.005, 0.2) == t
+    # a now-cued rule hit counts unless the model scores it below the (lower) now floor
+    now_low = none.copy()
+    now_low[9] = True  # the model's 0.01
+    assert system_budget_threshold(scores, negative, now_low, none, 0.05, 0.2, floor_now=0.02) == \
+        budget_threshold(scores, negative, 0.2)
+    assert system_budget_threshold(scores, negative, now_low, none, 0.05, 0.2, floor_now=0.005) == t
     # rules alone over budget: the model keeps its own budget instead of being silenced
     everything = np.ones(10, dtype=bool)
     assert system_budget_threshold(scores, negative, everything, none, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)

@@ -65,18 +65,18 @@ def budget_threshold(scores: np.ndarray, negative: np.ndarray, max_rate: float) 
 
 def system_budget_threshold(
     scores: np.ndarray, negative: np.ndarray, keyword_now: np.ndarray, keyword_bare: np.ndarray,
-    floor: float, max_rate: float,
+    floor: float, max_rate: float, floor_now: float = 0.0,
 ) -> float:
     """The lowest immediate threshold at which a model serving beside keyword rules keeps the
     system's false diversions within ``max_rate`` of the negatives.
 
-    A message is diverted when a keyword rule says so with a now cue (``keyword_now``), when a
-    rule says so with no time cue and the model's score reaches ``floor`` (``keyword_bare``, the
-    core's corroboration), or when the model's score reaches the threshold. With no keyword hits,
-    or when the rules alone already break the budget, this is :func:`budget_threshold` of the
-    model alone.
+    A message is diverted when a keyword rule says so with a now cue and the model's score reaches
+    ``floor_now`` (``keyword_now``), when a rule says so with no time cue and the score reaches
+    ``floor`` (``keyword_bare``): the core's corroboration of keyword emergencies), or when the
+    model's score reaches the threshold. With no keyword hits, or when the rules alone already
+    break the budget, this is :func:`budget_threshold` of the model alone.
     """
-    fixed = (keyword_now | (keyword_bare & (scores >= floor)))[negative]
+    fixed = ((keyword_now & (scores >= floor_now)) | (keyword_bare & (scores >= floor)))[negative]
     neg = scores[negative]
     allowed = int(math.floor(max_rate * len(neg) + 1e-9)) - int(fixed.sum())
     extra = np.sort(neg[~fixed])[::-1]  # negatives only the model could divert, highest first

@@ -62,6 +62,7 @@ class TrainOptions:
     # default of thresholds.keyword_corroboration). False means the model alone.
     with_keywords: bool = True
     keyword_floor: float = 0.05
+    keyword_floor_now: float = 0.02  # the default of thresholds.keyword_corroboration_now
     negatives: Sequence[Path] = ()
     routine: Sequence[Path] = ()  # labelled intent files: routine intents become risk 'none' examples
     folds: int = 5
@@ -237,6 +238,7 @@ def _train(opts: TrainOptions) -> TrainResult:
                 keyword_layer = {
                     "rules": "built-in keyword rules (plugins/risk_keywords/rules)",
                     "corroboration_floor": opts.keyword_floor,
+                    "corroboration_floor_now": opts.keyword_floor_now,
                     "recall_alone": round(float(layer[own_imm].mean()), 4) if own_imm.any() else None,
                     "false_diversion_alone": round(float(layer[~own_imm].mean()), 4) if (~own_imm).any() else None,
                 }
@@ -246,7 +248,7 @@ def _train(opts: TrainOptions) -> TrainResult:
             t_recall = M.choose_threshold(p_imm[own], y[own] == "immediate", opts.target_recall)
             t_budget = M.system_budget_threshold(
                 p_imm[own], y[own] != "immediate", keyword_now, keyword_bare, opts.keyword_floor,
-                opts.max_false_diversion,
+                opts.max_false_diversion, floor_now=opts.keyword_floor_now,
             )
             thresholds["immediate"] = round(max(t_recall, t_budget), 6)
             system = "keyword rules + model" if opts.with_keywords else "model alone"

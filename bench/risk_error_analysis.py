@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterable, Sequence
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "training" / "data" / "risk_train.csv"
 DEV_DIR = REPO / "training" / "data" / "dev"
-HOLDOUT_CSV = REPO / "training" / "data" / "holdout" / "risk_holdout.csv"
+HOLDOUT_CSV = REPO / "training" / "data" / "holdout" / "risk_holdout.csv"  # = paths.DEFAULT_HOLDOUT
 LEVELS = ("none", "elevated", "high", "immediate")
 
 

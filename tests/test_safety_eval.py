@@ -1,5 +1,7 @@
 """The project's safety evaluation: the DEFAULT models (trained from training/data) plus the
-keyword rules, through the full first-message triage, on the project's own evaluation sets.
+keyword rules, through the full first-message triage, on the project's own held-out sets: the
+evaluation set (training/data/eval/) and the blind hold-out set (training/data/holdout/), both
+written by authors who never saw the training data or the rules, never trained on, never read.
 
 Targets (issue 3): emergency recall >= 0.98, false diversion of non-emergencies <= 5%, recall of
 must-reach-a-human cases >= 0.90; first-message intent accuracy >= 0.85 (clarify counts as wrong).
@@ -19,7 +21,7 @@ from switchboard.training.gate import (
     read_rows,
     triage_figures,
 )
-from switchboard.training.paths import DEFAULT_EVAL, DEFAULT_TRAIN, INTENT_LABELS, RISK_LABELS
+from switchboard.training.paths import DEFAULT_EVAL, DEFAULT_HOLDOUT, DEFAULT_TRAIN, INTENT_LABELS, RISK_LABELS
 
 pytestmark = pytest.mark.slow
 
@@ -57,33 +59,42 @@ def test_default_models_load_in_the_triage_path(default_dispatcher) -> None:
     assert health.get("risk_ml") == "ok"
 
 
-@pytest.fixture(scope="module")
-def risk_figures(default_dispatcher) -> dict:
-    path = DEFAULT_EVAL["risk"]
+HELD_OUT = {"evaluation": DEFAULT_EVAL["risk"], "holdout": DEFAULT_HOLDOUT}
+#: Held-out sets whose emergency recall is known to be below the target (reason: the figures).
+RECALL_NOT_YET_MET: dict[str, str] = {
+    "evaluation": "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.978 < 0.98; 3 of the 4 "
+                  "missed emergencies still reach a person as high); the assertion stays at the target",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(HELD_OUT))
+def risk_figures(request, default_dispatcher) -> dict:
+    path = HELD_OUT[request.param]
     if not path.is_file():
         pytest.skip(f"{path} does not exist yet")
     figures = triage_figures(default_dispatcher, read_rows(path, RISK_LABELS))
-    # Figures only: the evaluation texts are never printed (people tuning rules or data must not
-    # read them; `bench/risk_error_analysis.py --eval-aggregate` breaks the figures down by kind
-    # and category).
+    # Figures only: the held-out texts are never printed (people tuning rules or data must not
+    # read them; `bench/risk_error_analysis.py --eval-aggregate --holdout-aggregate` breaks the
+    # figures down by kind and category).
     print(
         f"\nsafety evaluation ({path.name}, {figures['n_immediate']} immediate, {figures['n_non_immediate']} other): "
         f"emergency recall {figures['emergency_recall']:.3f}, false diversion {figures['false_diversion']:.3f}, "
         f"must-reach-a-human recall {figures['human_recall']:.3f}; "
         f"{len(figures['missed_emergencies'])} missed emergencies, {len(figures['false_diversions'])} false diversions"
     )
+    figures["set"] = request.param
     return figures
 
 
-def test_false_diversion_and_reaching_a_human_on_the_safety_evaluation_set(risk_figures) -> None:
+def test_false_diversion_and_reaching_a_human_on_the_held_out_sets(risk_figures) -> None:
     assert risk_figures["false_diversion"] <= MAX_FALSE_DIVERSION
     assert risk_figures["human_recall"] >= MIN_HUMAN_RECALL
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.956 < 0.98; 6 of the 8 missed "
-    "emergencies still reach a person as high); the assertion stays at the target"))
-def test_emergency_recall_on_the_safety_evaluation_set(risk_figures) -> None:
+def test_emergency_recall_on_the_held_out_sets(request, risk_figures) -> None:
+    reason = RECALL_NOT_YET_MET.get(risk_figures["set"])
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=False, reason=reason))
     assert risk_figures["emergency_recall"] >= MIN_EMERGENCY_RECALL
 
 

@@ -14,6 +14,8 @@ DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
 
 DEFAULT_TRAIN = {"risk": DATA_DIR / "risk_train.csv", "intent": DATA_DIR / "intent_train.csv"}
 DEFAULT_EVAL = {"risk": DATA_DIR / "eval" / "risk_eval.csv", "intent": DATA_DIR / "eval" / "intent_eval.csv"}
+#: The blind hold-out set (risk): like the evaluation set, never trained on and never read.
+DEFAULT_HOLDOUT = DATA_DIR / "holdout" / "risk_holdout.csv"
 DEFAULT_NEGATIVES = (
     DATASETS_DIR / "davidson_offensive" / "labeled_data.csv",
     DATASETS_DIR / "clinc150" / "data_full.json",

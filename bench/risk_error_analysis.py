@@ -136,6 +136,10 @@ def print_figures(title: str, outcomes: Sequence[Outcome]) -> None:
     print(f"emergency recall {f['emergency_recall']:.3f} (target >= 0.98) | false diversion {f['false_diversion']:.3f}"
           f" (target <= 0.05; of label none: {f['false_diversion_of_none']:.3f}) | must-reach-a-human recall "
           f"{f['human_recall']:.3f} (target >= 0.90) | none raised to high+ {f['none_flagged_high_or_more']:.3f}")
+    imm = [o for o in outcomes if o.label == "immediate"]
+    non = [o for o in outcomes if o.label != "immediate"]
+    print("95% Wilson intervals: emergency recall " + _interval(sum(o.emergency for o in imm), len(imm))
+          + " | false diversion " + _interval(sum(o.emergency for o in non), len(non)))
     conf = Counter((o.label, o.level) for o in outcomes)
     print("confusion (rows = true label, columns = triaged level)")
     print(f"{'':>10} " + " ".join(f"{lvl:>9}" for lvl in LEVELS))
@@ -146,6 +150,16 @@ def print_figures(title: str, outcomes: Sequence[Outcome]) -> None:
         for kind, label in (("false", lambda o: o.label != "immediate"), ("true", lambda o: o.label == "immediate")):
             got = Counter(_diversion_source(o) for o in outcomes if o.emergency and label(o))
             print(f"{kind} diversions by source: " + ", ".join(f"{k} {got[k]}" for k in ("rules only", "model only", "both")))
+
+
+def _interval(k: int, n: int) -> str:
+    """``k/n`` with its 95% Wilson score interval (how far a few hundred messages pin a rate down)."""
+    if not n:
+        return "-"
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return f"{k}/{n} [{ci.low:.3f}, {ci.high:.3f}]"
 
 
 def _diversion_source(o: Outcome) -> str:

@@ -46,6 +46,8 @@ def test_figures_and_diversion_sources(bench, capsys) -> None:
     bench.print_figures("T", outcomes)
     out = capsys.readouterr().out
     assert "false diversions by source: rules only 1, model only 0, both 0" in out
+    # 2 of 3 emergencies: the Wilson interval is wide and contains 2/3
+    assert "emergency recall 2/3 [0.208, 0.939]" in out
     assert "true diversions by source: rules only 0, model only 1, both 1" in out
 
 

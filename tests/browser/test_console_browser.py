@@ -134,6 +134,9 @@ def test_visitor_hands_over_operator_claims_replies_live_and_closes(open_page, l
     op.get_by_role("button", name="Send reply").click()
     visitor.page.locator('.sbw-log li[data-role="operator"] .sbw-text',
                          has_text="I'm sorry about your bike").wait_for()
+    # the box empties once the console's own request returns, which may be after the visitor's
+    # page already shows the reply (it arrives there by the event stream): wait for it, then check
+    op.wait_for_function("() => document.getElementById('reply').value === ''", timeout=5000)
     assert reply_box.input_value() == ""
 
     # an approved canned reply: choose it, use it, send it

@@ -65,8 +65,8 @@ HELD_OUT = {"evaluation": DEFAULT_EVAL["risk"], "holdout": DEFAULT_HOLDOUT}
 NOT_YET_MET: dict[tuple[str, str], str] = {
     ("evaluation", "emergency_recall"): "issue 3 target not yet met (measured 2026-11-27: emergency recall 0.972 < "
                                         "0.98; 3 of the 5 missed emergencies still reach a person as high)",
-    ("holdout", "false_diversion"): "issue 3 target not yet met (measured 2026-11-27: false diversion 0.055 > 0.05, "
-                                    "13 of 235)",
+    ("holdout", "false_diversion"): "issue 3 target not yet met (measured 2026-11-27: false diversion 0.051 > 0.05, "
+                                    "12 of 235)",
 }
 
 

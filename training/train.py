@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from switchboard.config import CORE_SCHEMA
 from switchboard.errors import DataError
 from switchboard.plugins.risk_ml.artefact import (
     ARTEFACT_FORMAT,
@@ -58,11 +59,12 @@ class TrainOptions:
     target_human_recall: float = 0.93
     max_false_diversion: float = 0.05
     # The threshold is chosen for the system the model serves in: the built-in keyword rules plus
-    # the model, with the core's corroboration of bare keyword emergencies at this floor (the
-    # default of thresholds.keyword_corroboration). False means the model alone.
+    # the model, with the core's corroboration of keyword emergencies at these floors (the core's
+    # defaults of thresholds.keyword_corroboration and keyword_corroboration_now). False means
+    # the model alone.
     with_keywords: bool = True
-    keyword_floor: float = 0.05
-    keyword_floor_now: float = 0.02  # the default of thresholds.keyword_corroboration_now
+    keyword_floor: float = CORE_SCHEMA["thresholds"]["keyword_corroboration"][1]
+    keyword_floor_now: float = CORE_SCHEMA["thresholds"]["keyword_corroboration_now"][1]
     negatives: Sequence[Path] = ()
     routine: Sequence[Path] = ()  # labelled intent files: routine intents become risk 'none' examples
     folds: int = 5

@@ -253,3 +253,23 @@ def test_the_false_diversion_budget_counts_what_the_keyword_rules_already_divert
     # rules alone over budget: the model keeps its own budget instead of being silenced
     everything = np.ones(10, dtype=bool)
     assert system_budget_threshold(scores, negative, everything, none, 0.05, 0.2) == budget_threshold(scores, negative, 0.2)
+
+
+def test_train_assumes_the_forces_own_corroboration_floors(tmp_path, capsys):
+    # the immediate threshold's budget must count keyword diversions as this force's core makes them
+    demo = Path(__file__).resolve().parents[1] / "core" / "forces" / "demo" / "force.toml"
+    text = demo.read_text(encoding="utf-8")
+    assert "keyword_corroboration = 0.05" in text and "keyword_corroboration_now = 0.02" in text
+    config = tmp_path / "force.toml"
+    config.write_text(text.replace("keyword_corroboration = 0.05", "keyword_corroboration = 0.1")
+                      .replace("keyword_corroboration_now = 0.02", "keyword_corroboration_now = 0.0"), encoding="utf-8")
+    data = write_csv(tmp_path / "train.csv", ["text", "label", "category"], list(RISK_ROWS))
+    cards = {}
+    for name, extra in (("demo", ()), ("force", ("--config", str(config)))):
+        out_dir = tmp_path / name
+        code, _out, err = _run(capsys, *extra, "train", "risk", "--data", str(data), "--out", str(out_dir),
+                               "--models-dir", str(tmp_path / "models"), "--folds", "2", "--no-eval")
+        assert code == 0, err
+        cards[name] = json.loads((out_dir / "card.json").read_text())["keyword_layer"]
+    assert (cards["demo"]["corroboration_floor"], cards["demo"]["corroboration_floor_now"]) == (0.05, 0.02)
+    assert (cards["force"]["corroboration_floor"], cards["force"]["corroboration_floor_now"]) == (0.1, 0.0)

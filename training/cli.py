@@ -107,6 +107,16 @@ def _models_dir(args: argparse.Namespace) -> Path:
     return load_settings(args.config).models_dir
 
 
+def _corroboration_floors(args: argparse.Namespace) -> dict[str, float]:
+    """The force's ``thresholds.keyword_corroboration`` floors (``--config``), which the immediate
+    threshold's false-diversion budget must assume the core applies."""
+    from switchboard.config import load_settings
+
+    th = load_settings(args.config).section("thresholds")
+    return {"keyword_floor": float(th["keyword_corroboration"]),
+            "keyword_floor_now": float(th["keyword_corroboration_now"])}
+
+
 def _progress(args: argparse.Namespace) -> bool:
     flag = getattr(args, "progress", None)
     return sys.stderr.isatty() if flag is None else bool(flag)
@@ -143,6 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             target_human_recall=args.target_human_recall,
             max_false_diversion=args.max_false_diversion,
             with_keywords=not args.model_alone,
+            **_corroboration_floors(args),
             negatives=[Path(p) for p in (args.negatives or [])],
             routine=[Path(p) for p in (args.routine or [])],
             folds=args.folds,

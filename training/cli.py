@@ -286,6 +286,7 @@ def cmd_models_ensure_defaults(args: argparse.Namespace) -> int:
     records = ensure_defaults(
         models_dir, _gate(argparse.Namespace(eval=None, config=args.config), models_dir), folds=args.folds,
         progress=_progress(args), say=lambda line: print(line, file=sys.stderr), warn=_warn,
+        options=_corroboration_floors(args),
     )
     for record in records:
         _print_gate(record)

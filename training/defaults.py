@@ -15,13 +15,19 @@ from .train import TrainOptions, TrainResult, train
 DEFAULT_FOLDS = 5
 
 
-def train_default(kind: str, models_dir: Path, folds: int = DEFAULT_FOLDS, progress: bool = False) -> TrainResult:
-    """Train the default ``kind`` model into the registry (not promoted)."""
+def train_default(
+    kind: str, models_dir: Path, folds: int = DEFAULT_FOLDS, progress: bool = False, **options: Any,
+) -> TrainResult:
+    """Train the default ``kind`` model into the registry (not promoted).
+
+    :param options: further :class:`TrainOptions` (e.g. the force's corroboration floors).
+    """
     return train(TrainOptions(
         kind=kind, data=[DEFAULT_TRAIN[kind]], models_dir=models_dir,
         eval_paths=[DEFAULT_EVAL[kind]] if DEFAULT_EVAL[kind].is_file() else [],
         negatives=list(DEFAULT_NEGATIVES), folds=folds, progress=progress,
         routine=[DEFAULT_TRAIN["intent"]] if kind == "risk" and DEFAULT_TRAIN["intent"].is_file() else [],
+        **options,
     ))
 
 
@@ -32,11 +38,13 @@ def ensure_defaults(
     progress: bool = False,
     say: Callable[[str], None] = print,
     warn: Callable[[str], None] = print,
+    options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train and promote a default model for each kind that has no usable promoted model.
 
     A default model that fails the safety gate is still promoted (the quick start must run),
     but as a *forced* promotion with the failed figures as its reason, and a loud warning.
+    :param options: further :class:`TrainOptions` for every default model.
     :returns: the history records written.
     """
     records = []
@@ -51,7 +59,7 @@ def ensure_defaults(
         if not DEFAULT_TRAIN[kind].is_file():
             warn(f"{DEFAULT_TRAIN[kind]} not found; no default {kind} model (the {kind}_ml plugin will report degraded)")
             continue
-        result = train_default(kind, models_dir, folds, progress)
+        result = train_default(kind, models_dir, folds, progress, **(options or {}))
         for w in result.warnings:
             warn(w)
         outcome = gate(kind, result.model_dir)

@@ -73,8 +73,11 @@ class _Impl:
     argnames: tuple[str, ...]
 
 
-def _uncorroborated(signal: RiskSignal, p_immediate: float, floor: float) -> RiskSignal:
-    """A keyword emergency the risk model does not corroborate, handled as ``high``."""
+def _corroborated(signal: RiskSignal, p_immediate: float, floor: float) -> RiskSignal:
+    """``signal`` as it stands, or, for a keyword emergency whose best model ``p_immediate`` is below
+    its ``floor``, the same signal handled as ``high``."""
+    if signal.level is not RiskLevel.IMMEDIATE or not signal.rule_id or p_immediate >= floor:
+        return signal
     why = ("the message says the danger is now, but the risk model is nearly sure it is not an emergency"
            if signal.context else "no sign the danger is now and the risk model disagrees")
     return dataclasses.replace(
@@ -250,14 +253,10 @@ class Dispatcher:
         model must be nearly sure). Any other plugin's signal, a missing or failed model, or a floor
         of 0 leave every level as it was."""
         bare_floor, now_floor = self._corroboration_floor, self._corroboration_floor_now
-        if bare_floor > 0 or now_floor > 0:
-            p_imm = [s.p_immediate for s in signals if s.p_immediate is not None]
-            top = max(p_imm) if p_imm else None
-            if top is not None and top < max(bare_floor, now_floor):
-                signals = [_uncorroborated(s, top, now_floor if s.context else bare_floor)
-                           if s.level is RiskLevel.IMMEDIATE and s.rule_id
-                           and top < (now_floor if s.context else bare_floor) else s
-                           for s in signals]
+        p_imm = [s.p_immediate for s in signals if s.p_immediate is not None]
+        if p_imm and max(p_imm) < max(bare_floor, now_floor):
+            top = max(p_imm)
+            signals = [_corroborated(s, top, now_floor if s.context else bare_floor) for s in signals]
         return [s for s in signals if s.level is not RiskLevel.NONE]
 
     def categorise_intent(self, *, message: Message, errors: list[str] | None = None) -> IntentResult:

@@ -349,22 +349,29 @@ class FastModel:
 
     def predict_proba_one(self, text: str, prepared: bool = False) -> np.ndarray:
         """Class probabilities (ordered as :attr:`classes`) of one text."""
-        if self._members:
-            return self.predict_all_one(text, prepared)[0]
-        return self._head_proba(0, self._scores(text, prepared))
+        doc = text if prepared else prepare(text)
+        return self._main_proba(doc, self._scores(doc, True))
 
     def predict_all_one(self, text: str, prepared: bool = False) -> list[np.ndarray]:
         """Probabilities of every head (main first) for one text, featurising it once."""
         doc = text if prepared else prepare(text)
         z = self._scores(doc, True)
-        out = [self._head_proba(h, z) for h in range(len(self._slices))]
+        return [self._main_proba(doc, z), *(self._head_proba(h, z) for h in range(1, len(self._slices)))]
+
+    def _main_proba(self, doc: str, z: np.ndarray) -> np.ndarray:
+        """The main head's probabilities from its scores ``z``, averaged with the other vote
+        members' (scored on the same prepared ``doc``) when the model is a soft vote."""
+        p = self._head_proba(0, z)
         if self._members:
-            out[0] = self._vote(out[0], [m.predict_proba_one(doc, prepared=True) for m in self._members])
-        return out
+            p = self._vote(p, [m.predict_proba_one(doc, prepared=True) for m in self._members])
+        return p
 
     def predict_proba(self, texts: Iterable[str], head: int = 0) -> np.ndarray:
         """Probabilities for many texts (rows ordered as given)."""
-        rows = [self.predict_all_one(t)[head] for t in texts]
+        if head == 0:
+            rows = [self.predict_proba_one(t) for t in texts]
+        else:
+            rows = [self._head_proba(head, self._scores(t, False)) for t in texts]
         n_classes = len(self._classes[head])
         return np.vstack(rows) if rows else np.zeros((0, n_classes))
 

@@ -51,10 +51,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from switchboard.training.paths import DEFAULT_HOLDOUT
+
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "training" / "data" / "risk_train.csv"
 DEV_DIR = REPO / "training" / "data" / "dev"
-HOLDOUT_CSV = REPO / "training" / "data" / "holdout" / "risk_holdout.csv"  # = paths.DEFAULT_HOLDOUT
+HOLDOUT_CSV = DEFAULT_HOLDOUT
 LEVELS = ("none", "elevated", "high", "immediate")
 
 

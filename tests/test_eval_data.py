@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.training.testing import near_duplicate_pairs
 from switchboard.training.testing import read_csv_with_header as _read
 from switchboard.training.testing import text_key as _normalise
 from switchboard.types import RISK_CATEGORIES
@@ -207,26 +208,11 @@ def test_no_evaluation_text_appears_in_training_data(training_file: Path) -> Non
 def test_no_evaluation_text_near_duplicates_training_data(training_file: Path) -> None:
     if not training_file.exists():
         pytest.skip(f"{training_file.name} does not exist yet")
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
-
     evaluation = _eval_texts()
     training = _training_texts(training_file)
     if not training:
         pytest.skip(f"{training_file.name} has no texts")
-    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5))
-    vectoriser.fit(evaluation + training)
-    similarity = cosine_similarity(
-        vectoriser.transform(evaluation), vectoriser.transform(training), dense_output=False
-    ).tocoo()
-    pairs = sorted(
-        (
-            (float(score), training[col])
-            for col, score in zip(similarity.col, similarity.data)
-            if score >= NEAR_DUPLICATE
-        ),
-        reverse=True,
-    )
+    pairs = [(score, training[j]) for score, _i, j in near_duplicate_pairs(evaluation, training, NEAR_DUPLICATE)]
     # Only the training side is printed (it is the one to reword): the evaluation texts stay unread.
     assert not pairs, (
         f"{len(pairs)} texts of {training_file.name} nearly duplicate an evaluation text (similarity >= "

@@ -159,3 +159,74 @@ def test_missing_card_missing_artefact_and_wrong_kind_are_clear_errors(tiny, tmp
     (folder / CARD_FILE).write_text("{not json")
     with pytest.raises(ModelLoadError, match="not valid JSON"):
         load_model(folder, "risk")
+
+
+# -- context-cue features (prepare_cued) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "present", "absent"), [
+    ("hes outside with a knife rn", "now", "past"),
+    ("he hit me last week", "past", "now"),
+    ("what's the law on carrying a multitool?", "question", "now"),
+    ("my ex keeps texting me", "habitual", "now"),
+    ("someone is kicking my door in", "progressive", "past"),
+    ("lost my purse", "no_time", "now"),
+])
+def test_cue_tags_say_when_a_message_happens(text: str, present: str, absent: str) -> None:
+    from switchboard.plugins.risk_ml.features import CUE_TAGS, cue_tags, prepare
+
+    tags = cue_tags(prepare(text)).split()
+    assert CUE_TAGS[present] in tags
+    assert CUE_TAGS[absent] not in tags
+
+
+def test_prepare_cued_gives_the_same_document_for_a_raw_text_and_its_normalised_form() -> None:
+    from switchboard.plugins.risk_ml.features import CUE_TAGS, prepare, prepare_cued
+
+    for text in UNSEEN + ["He\u2019s  OUTSIDE   right now with a KNIFE"]:
+        assert prepare_cued(text) == prepare_cued(prepare(text))
+    assert prepare_cued("He\u2019s OUTSIDE right now").endswith(CUE_TAGS["now"])
+
+
+def test_the_risk_model_reads_cue_tags_and_the_intent_model_does_not(tiny) -> None:
+    from switchboard.plugins.risk_ml.features import CUE_TAGS, prepare
+
+    risk = load_model(tiny.risk_v1, "risk")
+    intent = load_model(tiny.intent_v1, "intent")
+    assert risk.fast.preprocessor == "prepare_cued" and risk.card["model"]["preprocessor"] == "prepare_cued"
+    assert intent.fast.preprocessor == "prepare" and intent.card["model"]["preprocessor"] == "prepare"
+    assert risk.card["model"]["context_cues"] == list(CUE_TAGS)
+    assert "cue_lexicon_sha256" not in intent.card["model"]
+    doc = risk.fast.document("someone is outside my door right now", prepared=False)
+    assert CUE_TAGS["now"] in doc.split()
+    assert intent.fast.document("someone is outside my door right now") == prepare("someone is outside my door right now")
+    # the tags are real features of the fitted model: its vocabulary holds them
+    lr = risk.pipeline.estimators_[0]
+    assert CUE_TAGS["now"] in lr.named_steps["features"].transformer_list[0][1].vocabulary_
+
+
+def test_a_cued_model_is_refused_when_the_cue_lexicon_changed(tiny, tmp_path: Path) -> None:
+    folder = tmp_path / "risk"
+    shutil.copytree(tiny.risk_v1, folder)
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    card["model"]["cue_lexicon_sha256"] = "0" * 64
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="lexicon"):
+        load_model(folder, "risk")
+    del card["model"]["cue_lexicon_sha256"]
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="lexicon"):
+        load_model(folder, "risk")
+
+
+def test_a_model_whose_vectorisers_disagree_on_preprocessing_is_refused() -> None:
+    from switchboard.plugins.risk_ml.features import make_features, prepare, prepare_cued
+
+    texts = [t for t, _l, _c in RISK_ROWS]
+    labels = [lab for _t, lab, _c in RISK_ROWS]
+    pipe = make_pipeline(preprocessor=prepare)
+    mixed = make_features(prepare_cued)
+    pipe.set_params(features=type(mixed)([pipe.named_steps["features"].transformer_list[0], mixed.transformer_list[1]]))
+    pipe.fit(texts, labels)
+    with pytest.raises(ValueError, match="same preprocessor"):
+        FastModel(pipe)

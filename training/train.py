@@ -36,7 +36,16 @@ from switchboard.plugins.risk_ml.artefact import (
     library_versions,
     sha256_file,
 )
-from switchboard.plugins.risk_ml.features import main_pipeline, make_classifier, make_pipeline, make_risk_model
+from switchboard.plugins.risk_ml.features import (
+    CUE_TAGS,
+    NB_ALPHA,
+    cue_lexicon_sha256,
+    main_pipeline,
+    make_classifier,
+    make_pipeline,
+    make_risk_model,
+    preprocessor_of,
+)
 
 from . import metrics as M
 from .data_io import DataProblems, Row, load_training_data, near_key, read_labelled, variant_group
@@ -155,6 +164,24 @@ def keyword_emergencies(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
                 else:
                     bare[i] = True
     return now, bare & ~now
+
+
+def _model_description(model: Any, C: float) -> dict[str, Any]:
+    """The card's ``model`` entry: what was fitted, and for a model that reads context-cue tags,
+    the sha256 of the lexicon they come from (checked when the model is loaded)."""
+    preprocessor = preprocessor_of(model)
+    described: dict[str, Any] = {
+        "features": "tfidf word 1-2 + char_wb 2-5 (sublinear tf)",
+        "classifier": "LogisticRegression (newton-cg)", "C": C, "class_weight": "balanced",
+        "preprocessor": preprocessor,
+    }
+    if hasattr(model, "estimators_"):
+        described["classifier"] = ("soft vote: LogisticRegression (newton-cg) over word 1-2 + char_wb 2-5, "
+                                   f"MultinomialNB (alpha {NB_ALPHA}) over word 1-3")
+    if preprocessor == "prepare_cued":
+        described["context_cues"] = list(CUE_TAGS)
+        described["cue_lexicon_sha256"] = cue_lexicon_sha256()
+    return described
 
 
 def train(opts: TrainOptions) -> TrainResult:
@@ -336,8 +363,7 @@ def _train(opts: TrainOptions) -> TrainResult:
                  "per_class": eval_metrics["per_class"]}
                 if eval_metrics else None
             ),
-            "model": {"features": "tfidf word 1-2 + char_wb 2-5 (sublinear tf)", "classifier": "LogisticRegression (newton-cg)",
-                      "C": opts.C, "class_weight": "balanced"},
+            "model": _model_description(pipeline, opts.C),
             "versions": library_versions(),
             "git_commit": git_commit(),
             "warnings": warnings,

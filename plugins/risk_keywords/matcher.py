@@ -28,7 +28,7 @@ the rule keeps its severity (err to safety).
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import ahocorasick
@@ -91,6 +91,20 @@ class Stats:
     automaton_keys: int
 
 
+@dataclass
+class _Scan:
+    """What one pass of the automaton found in a message (token positions)."""
+
+    tokens: list[Token]
+    hits: list[Hit] = field(default_factory=list)
+    idiom_spans: list[tuple[int, int, tuple[str, ...]]] = field(default_factory=list)
+    negators: list[int] = field(default_factory=list)
+    near: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    not_near: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    cues: list[tuple[int, int, int]] = field(default_factory=list)  # (first, last, kind) of every context cue
+    frames: list[tuple[int, int]] = field(default_factory=list)  # fiction, study, pretend or legal framing
+
+
 class KeywordMatcher:
     """Compiled rules, idioms and cues. Immutable after construction; safe to share."""
 
@@ -146,47 +160,67 @@ class KeywordMatcher:
         self.stats = Stats(len(self.rules), phrase_count, len(self.idioms), len(entries))
 
     # -- matching ---------------------------------------------------------------------------------
-    def assess(self, text: str) -> list[RiskSignal]:
-        """Risk signals for one message (at most one per rule, highest level kept)."""
+    def _scan(self, text: str, need_rule: bool) -> _Scan | None:
+        """Every phrase, idiom and cue found in a message (``None`` when it has no tokens, or no
+        rule phrase and ``need_rule``)."""
         tokens = tokenise(text, self.lexicon)
         if not tokens:
-            return []
+            return None
         joined = " " + " ".join([t[TEXT] for t in tokens]) + " "
         found = list(self._automaton.iter(joined))
-        if not any(has_rule for _end, (has_rule, _values) in found):
-            return []
+        if need_rule and not any(has_rule for _end, (has_rule, _values) in found):
+            return None
         ends: list[int] = []
         pos = 0
         for t in tokens:
             pos += 1 + len(t[TEXT])
             ends.append(pos)
-        hits: list[Hit] = []
-        idiom_spans: list[tuple[int, int, tuple[str, ...]]] = []
-        negators: list[int] = []
-        near: dict[int, list[tuple[int, int]]] = {}
-        not_near: dict[int, list[tuple[int, int]]] = {}
-        cues: list[tuple[int, int, int]] = []  # (first, last, kind) of every context cue
-        frames: list[tuple[int, int]] = []  # fiction, study, pretend or legal framing ("a film about")
+        scan = _Scan(tokens)
         for end, (_has_rule, values) in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:
                 first = last - n + 1
                 if kind == _RULE:
-                    hits.append(Hit(self.rules[payload], payload, first, last))
+                    scan.hits.append(Hit(self.rules[payload], payload, first, last))
                 elif kind == _IDIOM:
-                    idiom_spans.append((first, last, self.idioms[payload].categories))
+                    scan.idiom_spans.append((first, last, self.idioms[payload].categories))
                 elif kind in (_NOW, _PAST, _QUESTION, _HABIT, _SOFT_NOW, _PAST_NEAR):
-                    cues.append((first, last, kind))
+                    scan.cues.append((first, last, kind))
                 elif kind == _NEG:
-                    negators.append(last)
+                    scan.negators.append(last)
                 elif kind == _FRAME:
-                    frames.append((first, last))
+                    scan.frames.append((first, last))
                 elif kind == _NEAR:
-                    near.setdefault(payload, []).append((first, last))
+                    scan.near.setdefault(payload, []).append((first, last))
                 else:
-                    not_near.setdefault(payload, []).append((first, last))
-        if not hits:
+                    scan.not_near.setdefault(payload, []).append((first, last))
+        return scan
+
+    def context(self, text: str) -> frozenset[str]:
+        """The context a message's cues give, read as :meth:`assess` reads them, whether or not it
+        holds a rule phrase: any of ``now``, ``soft_now``, ``past``, ``question``, ``habitual``,
+        ``negator``, ``frame``, ``progressive``, and ``no_time`` when it has no time cue at all.
+
+        The risk model uses these as features (``risk_ml.features.prepare_cued``)."""
+        scan = self._scan(text, need_rule=False)
+        if scan is None:
+            return frozenset({"no_time"})
+        now, past, question, habitual, soft = _context(scan.cues, scan.negators, scan.tokens)
+        found = {name for name, present in (
+            ("now", now), ("soft_now", soft), ("past", past), ("question", question), ("habitual", habitual),
+            ("negator", scan.negators), ("frame", scan.frames), ("progressive", _progressive(scan.tokens)),
+        ) if present}
+        if not found & {"now", "soft_now", "past", "habitual"}:
+            found.add("no_time")
+        return frozenset(found)
+
+    def assess(self, text: str) -> list[RiskSignal]:
+        """Risk signals for one message (at most one per rule, highest level kept)."""
+        scan = self._scan(text, need_rule=True)
+        if scan is None or not scan.hits:
             return []
+        tokens, hits, idiom_spans, negators = scan.tokens, scan.hits, scan.idiom_spans, scan.negators
+        near, not_near, cues, frames = scan.near, scan.not_near, scan.cues, scan.frames
         now, all_past, question, habitual, soft_now = _context(cues, negators, tokens)
         progressive = _progressive(tokens)
         best: dict[str, tuple[RiskLevel, RiskSignal]] = {}

@@ -27,7 +27,9 @@ from typing import Any, Mapping
 
 from switchboard.errors import ModelLoadError
 
-from .features import FastModel
+from .features import FastModel, cue_lexicon_sha256
+
+LEXICON_NAME = "plugins/risk_keywords/lexicon.toml"
 
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
@@ -174,6 +176,16 @@ def load_model(model_dir: str | Path, kind: str | None = None) -> LoadedModel:
         fast = FastModel(pipeline, heads=[category] if category is not None else [])
     except (KeyError, AttributeError, ValueError) as exc:
         raise ModelLoadError(artefact, f"unsupported pipeline ({exc})") from None
+    if fast.preprocessor == "prepare_cued":
+        trained_with = (card.get("model") or {}).get("cue_lexicon_sha256")
+        current = cue_lexicon_sha256()
+        if trained_with != current:
+            raise ModelLoadError(
+                card_path,
+                f"the model reads context cues from the keyword lexicon ({LEXICON_NAME}), which is not the one it was "
+                f"trained with (sha256 {str(trained_with)[:12]}… in the card, {current[:12]}… installed); "
+                "retrain it with `switchboard train`",
+            )
     if [str(c) for c in card["classes"]] != fast.classes:
         raise ModelLoadError(card_path, "classes in the model card do not match the artefact")
     return LoadedModel(

@@ -170,12 +170,14 @@ class KeywordMatcher:
         found = list(self._automaton.iter(joined))
         if need_rule and not any(has_rule for _end, (has_rule, _values) in found):
             return None
+        scan = _Scan(tokens)
+        if not found:
+            return scan
         ends: list[int] = []
         pos = 0
         for t in tokens:
             pos += 1 + len(t[TEXT])
             ends.append(pos)
-        scan = _Scan(tokens)
         for end, (_has_rule, values) in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:

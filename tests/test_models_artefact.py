@@ -219,6 +219,19 @@ def test_a_cued_model_is_refused_when_the_cue_lexicon_changed(tiny, tmp_path: Pa
         load_model(folder, "risk")
 
 
+def test_a_cued_model_is_refused_when_the_cue_words_changed_version(tiny, tmp_path: Path) -> None:
+    from switchboard.plugins.risk_ml.features import CUE_VERSION
+
+    folder = tmp_path / "risk"
+    shutil.copytree(tiny.risk_v1, folder)
+    assert load_model(folder, "risk").card["model"]["cue_version"] == CUE_VERSION
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    card["model"]["cue_version"] = CUE_VERSION + 1
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="version"):
+        load_model(folder, "risk")
+
+
 def test_a_model_whose_vectorisers_disagree_on_preprocessing_is_refused() -> None:
     from switchboard.plugins.risk_ml.features import make_features, prepare, prepare_cued
 

@@ -38,6 +38,7 @@ from switchboard.plugins.risk_ml.artefact import (
 )
 from switchboard.plugins.risk_ml.features import (
     CUE_TAGS,
+    CUE_VERSION,
     NB_ALPHA,
     cue_lexicon_sha256,
     main_pipeline,
@@ -180,6 +181,7 @@ def _model_description(model: Any, C: float) -> dict[str, Any]:
                                    f"MultinomialNB (alpha {NB_ALPHA}) over word 1-3")
     if preprocessor == "prepare_cued":
         described["context_cues"] = list(CUE_TAGS)
+        described["cue_version"] = CUE_VERSION
         described["cue_lexicon_sha256"] = cue_lexicon_sha256()
     return described
 

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from switchboard.errors import ModelLoadError
 
-from .features import FastModel, cue_lexicon_sha256
+from .features import CUE_VERSION, FastModel, cue_lexicon_sha256
 
 LEXICON_NAME = "plugins/risk_keywords/lexicon.toml"
 
@@ -177,7 +177,14 @@ def load_model(model_dir: str | Path, kind: str | None = None) -> LoadedModel:
     except (KeyError, AttributeError, ValueError) as exc:
         raise ModelLoadError(artefact, f"unsupported pipeline ({exc})") from None
     if fast.preprocessor == "prepare_cued":
-        trained_with = (card.get("model") or {}).get("cue_lexicon_sha256")
+        described = card.get("model") or {}
+        if described.get("cue_version") != CUE_VERSION:
+            raise ModelLoadError(
+                card_path,
+                f"the model was trained with context-cue words of version {described.get('cue_version')}, this "
+                f"installation writes version {CUE_VERSION}; retrain it with `switchboard train`",
+            )
+        trained_with = described.get("cue_lexicon_sha256")
         current = cue_lexicon_sha256()
         if trained_with != current:
             raise ModelLoadError(

@@ -46,6 +46,11 @@ def prepare(text: str) -> str:
     return normalise(text)
 
 
+#: The version of what :func:`cue_tags` reads and writes: a change to the tags or to how they are
+#: read bumps it, and a model trained with another version is refused at load (see the card's
+#: ``model.cue_version``), as one trained with another lexicon is.
+CUE_VERSION = 1
+
 #: The word each context cue of a message adds to its prepared risk text, in this order. They are
 #: opaque words (no real word's n-grams match them), so they only add the cue features.
 CUE_TAGS = {

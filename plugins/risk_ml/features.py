@@ -126,7 +126,7 @@ def make_pipeline(
 
 #: The naive Bayes member of the risk model: word 1-3 grams, light smoothing.
 NB_WORD_NGRAMS = (1, 3)
-NB_ALPHA = 0.03
+NB_ALPHA = 0.01
 
 
 def make_nb_pipeline(alpha: float = NB_ALPHA, preprocessor: Callable[[str], str] = prepare) -> Any:

@@ -39,7 +39,6 @@ from switchboard.plugins.risk_ml.artefact import (
 from switchboard.plugins.risk_ml.features import (
     CUE_TAGS,
     CUE_VERSION,
-    NB_ALPHA,
     cue_lexicon_sha256,
     main_pipeline,
     make_classifier,
@@ -177,8 +176,9 @@ def _model_description(model: Any, C: float) -> dict[str, Any]:
         "preprocessor": preprocessor,
     }
     if hasattr(model, "estimators_"):
+        alpha = model.estimators_[-1].named_steps["clf"].alpha
         described["classifier"] = ("soft vote: LogisticRegression (newton-cg) over word 1-2 + char_wb 2-5, "
-                                   f"MultinomialNB (alpha {NB_ALPHA}) over word 1-3")
+                                   f"MultinomialNB (alpha {alpha}) over word 1-3")
     if preprocessor == "prepare_cued":
         described["context_cues"] = list(CUE_TAGS)
         described["cue_version"] = CUE_VERSION

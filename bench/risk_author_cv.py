@@ -41,6 +41,7 @@ sys.path.insert(0, str(BATCHES.parent))
 from build import dedupe_key  # noqa: E402  (training/data/authoring/build.py)
 
 from switchboard.training import metrics as M  # noqa: E402
+from switchboard.training.data_io import variant_group  # noqa: E402
 
 BUDGETS = (0.04, 0.05)
 
@@ -55,44 +56,38 @@ def author_of(batch_name: str) -> str:
 
 def author_keys() -> dict[str, str]:
     """``dedupe_key`` of every batch row -> its author (scripted copies share their row's key or,
-    failing that, a typo-tolerant prefix key)."""
+    failing that, the trainer's ``variant_group`` key)."""
     keys: dict[str, str] = {}
     for path in sorted(BATCHES.glob("*.txt")):
         author = author_of(path.name)
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 keys.setdefault(dedupe_key(line), author)
-                keys.setdefault(_prefix(line), author)
+                keys.setdefault(_copy_key(line), author)
     return keys
 
 
-def _prefix(text: str) -> str:
-    return "~" + re.sub(r"[^a-z]", "", text.lower())[:40]
+def _copy_key(text: str) -> str:
+    """The trainer's key for a message's scripted copies (marked apart from ``dedupe_key``s)."""
+    return "~" + variant_group(text)
 
 
 def assemble() -> dict[str, Any]:
     """The trainer's rows (project rows first, then public negatives and routine intent rows),
     their labels, author groups and the keyword rules' emergency flags on the project rows."""
-    from switchboard.training.data_io import load_training_data, near_key, read_labelled, variant_group
-    from switchboard.training.negatives import load_negatives
-    from switchboard.training.paths import CATEGORY_LABELS, DEFAULT_EVAL, DEFAULT_NEGATIVES, DEFAULT_TRAIN, labels_for
-    from switchboard.training.train import TrainOptions, _routine_rows, keyword_emergencies
+    from switchboard.training.paths import DEFAULT_EVAL, DEFAULT_NEGATIVES, DEFAULT_TRAIN, labels_for
+    from switchboard.training.train import TrainOptions, keyword_emergencies, training_rows
 
     opts = TrainOptions(kind="risk", data=[DEFAULT_TRAIN["risk"]], models_dir=Path("."),
                         eval_paths=[DEFAULT_EVAL["risk"]], negatives=list(DEFAULT_NEGATIVES),
                         routine=[DEFAULT_TRAIN["intent"]])
-    labels = labels_for("risk", ())
-    data = load_training_data(opts.data, labels, "text", "label", "category", CATEGORY_LABELS, opts.eval_paths)
-    held = read_labelled(DEFAULT_EVAL["risk"], labels, "text", "label", "category", CATEGORY_LABELS).rows
-    exclude = {near_key(r.text) for r in data.rows} | {near_key(r.text) for r in held}
-    negatives = load_negatives(opts.negatives, "risk", len(data.rows), exclude)
-    routine, _info = _routine_rows(opts, exclude, len(data.rows))
-    rows = data.rows + negatives.rows + routine
+    assembled = training_rows(opts, labels_for("risk", ()))
+    data, rows = assembled.data, assembled.rows
     keys = author_keys()
     groups = []
     for i, r in enumerate(rows):
         if i < len(data.rows):
-            groups.append(keys.get(dedupe_key(r.text)) or keys.get(_prefix(r.text)) or "early")
+            groups.append(keys.get(dedupe_key(r.text)) or keys.get(_copy_key(r.text)) or "early")
         else:  # public negatives and routine rows: spread over the folds by a stable key
             groups.append(f"other{sum(map(ord, variant_group(r.text))) % 5}")
     y = np.asarray([r.label for r in rows])

@@ -147,6 +147,43 @@ def _routine_rows(opts: TrainOptions, exclude: set[str], project_rows: int) -> t
     return rows, info
 
 
+@dataclass
+class TrainingRows:
+    """Every row a model is trained on: the project's own rows first (``data.rows``), then the
+    public negatives and, for risk, routine intent rows as ``none`` examples (``rows``)."""
+
+    data: Any  # the loaded project data (rows, warnings)
+    eval_rows: list[Row]
+    negatives: Any  # the loaded public negatives (rows, sources)
+    routine_info: list[dict[str, Any]]
+    rows: list[Row]
+    warnings: list[str]
+
+
+def training_rows(opts: TrainOptions, labels: Sequence[str]) -> TrainingRows:
+    """Load and assemble the rows :func:`train` fits on (also used by ``bench/risk_author_cv.py``).
+
+    :raises DataProblems: listing every problem in the input.
+    """
+    kind = opts.kind
+    category_column = opts.category_column if kind == "risk" else None
+    data = load_training_data(
+        opts.data, labels, opts.text_column, opts.label_column, category_column, CATEGORY_LABELS, opts.eval_paths
+    )
+    warnings = list(data.warnings)
+    eval_rows: list[Row] = []
+    for path in opts.eval_paths:
+        eval_rows.extend(read_labelled(path, labels, "text", "label", "category" if kind == "risk" else None,
+                                       CATEGORY_LABELS).rows)
+    exclude = {near_key(r.text) for r in data.rows} | {near_key(r.text) for r in eval_rows}
+    negatives = load_negatives(opts.negatives, kind, len(data.rows), exclude)
+    for source in negatives.sources:
+        if not source.found:
+            warnings.append(f"negatives {source.path}: not found; training without it (recorded in the card)")
+    routine_rows, routine_info = _routine_rows(opts, exclude, len(data.rows)) if kind == "risk" else ([], [])
+    return TrainingRows(data, eval_rows, negatives, routine_info, data.rows + negatives.rows + routine_rows, warnings)
+
+
 def keyword_emergencies(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Which texts the built-in keyword rules divert to 999: (with a time cue saying now,
     with no time cue at all). The second kind needs the model's corroboration in the core."""
@@ -211,22 +248,9 @@ def _train(opts: TrainOptions) -> TrainResult:
         raise DataError(str(opts.out), "output folder exists and is not empty (choose a new --out folder)")
 
     category_column = opts.category_column if kind == "risk" else None
-    data = load_training_data(
-        opts.data, labels, opts.text_column, opts.label_column, category_column, CATEGORY_LABELS, opts.eval_paths
-    )
-    warnings = list(data.warnings)
-    eval_rows: list[Row] = []
-    for path in opts.eval_paths:
-        eval_rows.extend(read_labelled(path, labels, "text", "label", "category" if kind == "risk" else None,
-                                       CATEGORY_LABELS).rows)
-
-    exclude = {near_key(r.text) for r in data.rows} | {near_key(r.text) for r in eval_rows}
-    negatives = load_negatives(opts.negatives, kind, len(data.rows), exclude)
-    for source in negatives.sources:
-        if not source.found:
-            warnings.append(f"negatives {source.path}: not found; training without it (recorded in the card)")
-    routine_rows, routine_info = _routine_rows(opts, exclude, len(data.rows)) if kind == "risk" else ([], [])
-    rows = data.rows + negatives.rows + routine_rows
+    assembled = training_rows(opts, labels)
+    data, eval_rows, negatives, rows = assembled.data, assembled.eval_rows, assembled.negatives, assembled.rows
+    warnings, routine_info = assembled.warnings, assembled.routine_info
     texts = [r.text for r in rows]
     y = np.asarray([r.label for r in rows])
 

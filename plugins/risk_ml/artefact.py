@@ -29,8 +29,6 @@ from switchboard.errors import ModelLoadError
 
 from .features import CUE_VERSION, FastModel, cue_lexicon_sha256
 
-LEXICON_NAME = "plugins/risk_keywords/lexicon.toml"
-
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 REPORT_FILE = "report.html"
@@ -189,7 +187,7 @@ def load_model(model_dir: str | Path, kind: str | None = None) -> LoadedModel:
         if trained_with != current:
             raise ModelLoadError(
                 card_path,
-                f"the model reads context cues from the keyword lexicon ({LEXICON_NAME}), which is not the one it was "
+                "the model reads context cues from the keyword plugin's lexicon.toml, which is not the one it was "
                 f"trained with (sha256 {str(trained_with)[:12]}… in the card, {current[:12]}… installed); "
                 "retrain it with `switchboard train`",
             )

@@ -88,9 +88,14 @@ def prepare_cued(text: str) -> str:
     (``docs/data-team.md``, "The risk model"). Like :func:`prepare`, it gives the same text for a raw
     message and for its normalised form.
     """
-    doc = prepare(text)
-    tags = cue_tags(doc)
-    return f"{doc} {tags}" if tags else doc
+    return with_cue_tags(prepare(text))
+
+
+def with_cue_tags(normalised: str) -> str:
+    """A normalised text followed by its :func:`cue_tags` words (:func:`prepare_cued` without the
+    normalising, for text that is normalised already)."""
+    tags = cue_tags(normalised)
+    return f"{normalised} {tags}" if tags else normalised
 
 
 def cue_lexicon_sha256() -> str:
@@ -350,7 +355,6 @@ class FastModel:
             raise ValueError("every vectoriser of a model must use the same preprocessor")
         #: ``prepare`` or ``prepare_cued``: how a text becomes the document the vectorisers read
         self.preprocessor: str = names.pop() or "prepare"
-        self._cued = self.preprocessor == "prepare_cued"
         self._blocks: list[_Block] = []
         idf_parts: list[np.ndarray] = []
         offset = 0
@@ -392,10 +396,7 @@ class FastModel:
         """The document the vectorisers read for a text (``prepared``: the text is already
         normalised, as :func:`prepare` or a message's ``normalised`` field gives it)."""
         doc = text if prepared else prepare(text)
-        if self._cued:
-            tags = cue_tags(doc)
-            return f"{doc} {tags}" if tags else doc
-        return doc
+        return with_cue_tags(doc) if self.preprocessor == "prepare_cued" else doc
 
     def features(self, text: str, prepared: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and values of the (sparse) feature vector of one text."""

@@ -59,6 +59,12 @@ def dedupe_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9£]+", norm))
 
 
+def batch_lines(path: Path) -> list[tuple[int, str]]:
+    """``(line number, text)`` of every non-blank row of one batch file, white space collapsed."""
+    lines = enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+    return [(lineno, text) for lineno, text in ((n, " ".join(line.split())) for n, line in lines) if text]
+
+
 def read_batches(folder: Path = BATCHES) -> list[tuple[str, str, str]]:
     """Read every ``*.txt`` batch and return ``(text, label, category)`` rows in file order."""
     rows: list[tuple[str, str, str]] = []
@@ -69,10 +75,7 @@ def read_batches(folder: Path = BATCHES) -> list[tuple[str, str, str]]:
         label, category = parts[0], parts[1]
         if (label == "none") != (category == "none"):
             raise BatchError(f"{path.name}: label none goes with category none only")
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            text = " ".join(line.split())
-            if not text:
-                continue
+        for lineno, text in batch_lines(path):
             if len(text) > 600:
                 raise BatchError(f"{path.name}:{lineno}: message longer than 600 characters")
             rows.append((text, label, category))

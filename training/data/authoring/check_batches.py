@@ -22,7 +22,7 @@ import csv
 import sys
 from pathlib import Path
 
-from build import BATCHES, BatchError, dedupe_key, read_batches  # type: ignore[import-not-found]
+from build import BATCHES, BatchError, batch_lines, dedupe_key, read_batches  # type: ignore[import-not-found]
 
 from switchboard.training.paths import DATA_DIR, DEFAULT_EVAL, DEFAULT_HOLDOUT
 from switchboard.training.testing import near_duplicate_pairs
@@ -48,13 +48,7 @@ def _own_files(notes: list[str]) -> list[Path]:
 
 def _rows(files: list[Path]) -> list[tuple[str, str]]:
     """``(file:line, text)`` of every non-blank row of ``files``."""
-    rows = []
-    for path in files:
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            text = " ".join(line.split())
-            if text:
-                rows.append((f"{path.name}:{lineno}", text))
-    return rows
+    return [(f"{path.name}:{lineno}", text) for path in files for lineno, text in batch_lines(path)]
 
 
 def check(notes: list[str]) -> list[str]:
@@ -98,5 +92,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     raise SystemExit(main(sys.argv[1:]))

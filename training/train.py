@@ -203,6 +203,20 @@ def keyword_emergencies(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return now, bare & ~now
 
 
+def immediate_thresholds(
+    opts: TrainOptions, p_imm: np.ndarray, positive: np.ndarray, keyword_now: np.ndarray, keyword_bare: np.ndarray,
+) -> tuple[float, float]:
+    """(the threshold at which the model alone reaches the recall target, the lowest threshold at
+    which the system keeps its false diversions within the budget) on out-of-fold scores of the
+    project's rows; the card's ``immediate`` threshold is the higher of the two."""
+    t_recall = M.choose_threshold(p_imm, positive, opts.target_recall)
+    t_budget = M.system_budget_threshold(
+        p_imm, ~positive, keyword_now, keyword_bare, opts.keyword_floor, opts.max_false_diversion,
+        floor_now=opts.keyword_floor_now,
+    )
+    return t_recall, t_budget
+
+
 def _model_description(model: Any, C: float) -> dict[str, Any]:
     """The card's ``model`` entry: what was fitted, and for a model that reads context-cue tags,
     the sha256 of the lexicon they come from (checked when the model is loaded)."""
@@ -300,11 +314,7 @@ def _train(opts: TrainOptions) -> TrainResult:
             # The model must reach the recall target by itself (the rules were written with these
             # rows in view, so their recall here flatters them); the false-diversion budget is the
             # system's: what the rules already divert is counted against it.
-            t_recall = M.choose_threshold(p_imm[own], y[own] == "immediate", opts.target_recall)
-            t_budget = M.system_budget_threshold(
-                p_imm[own], y[own] != "immediate", keyword_now, keyword_bare, opts.keyword_floor,
-                opts.max_false_diversion, floor_now=opts.keyword_floor_now,
-            )
+            t_recall, t_budget = immediate_thresholds(opts, p_imm[own], y[own] == "immediate", keyword_now, keyword_bare)
             thresholds["immediate"] = round(max(t_recall, t_budget), 6)
             system = "keyword rules + model" if opts.with_keywords else "model alone"
             threshold_policy = (

@@ -114,6 +114,7 @@ PREPROCESSORS = {"prepare": prepare, "prepare_cued": prepare_cued}
 
 def make_pipeline(
     C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced", preprocessor: Callable[[str], str] = prepare,
+    word_ngrams: tuple[int, int] = WORD_NGRAMS, char_ngrams: tuple[int, int] = CHAR_NGRAMS,
 ) -> Any:
     """A fresh, unfitted text-classification pipeline (the artefact's shape).
 
@@ -122,7 +123,7 @@ def make_pipeline(
     """
     from sklearn.pipeline import Pipeline
 
-    features = make_features(preprocessor)
+    features = make_features(preprocessor, word_ngrams, char_ngrams)
     return Pipeline(
         [
             ("features", features),
@@ -136,7 +137,9 @@ NB_WORD_NGRAMS = (1, 3)
 NB_ALPHA = 0.01
 
 
-def make_nb_pipeline(alpha: float = NB_ALPHA, preprocessor: Callable[[str], str] = prepare) -> Any:
+def make_nb_pipeline(
+    alpha: float = NB_ALPHA, preprocessor: Callable[[str], str] = prepare, ngrams: tuple[int, int] = NB_WORD_NGRAMS,
+) -> Any:
     """A fresh, unfitted multinomial naive Bayes pipeline over TF-IDF word 1-3 grams.
 
     Naive Bayes weighs rare phrases very differently from logistic regression (each word counts on
@@ -149,22 +152,27 @@ def make_nb_pipeline(alpha: float = NB_ALPHA, preprocessor: Callable[[str], str]
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     words = TfidfVectorizer(
-        analyzer="word", ngram_range=NB_WORD_NGRAMS, token_pattern=TOKEN_PATTERN, preprocessor=preprocessor,
+        analyzer="word", ngram_range=ngrams, token_pattern=TOKEN_PATTERN, preprocessor=preprocessor,
         sublinear_tf=True, min_df=1, dtype=np.float64,
     )
     return Pipeline([("features", FeatureUnion([("word", words)])), ("clf", MultinomialNB(alpha=alpha))])
 
 
-def make_risk_model(C: float = 10.0, alpha: float = NB_ALPHA, preprocessor: Callable[[str], str] = prepare_cued) -> Any:
+def make_risk_model(
+    C: float = 10.0, alpha: float = NB_ALPHA, preprocessor: Callable[[str], str] = prepare_cued,
+    weights: Sequence[float] | None = None, **lr_features: Any,
+) -> Any:
     """The risk model: the mean of the probabilities of :func:`make_pipeline` (logistic regression
     over word and character n-grams) and :func:`make_nb_pipeline` (scikit-learn's soft
     :class:`~sklearn.ensemble.VotingClassifier`, equal weights), both over texts prepared by
-    :func:`prepare_cued` (with the context-cue words)."""
+    :func:`prepare_cued` (with the context-cue words). ``weights`` weighs the two in the vote;
+    ``lr_features`` (``word_ngrams``, ``char_ngrams``) go to :func:`make_pipeline`."""
     from sklearn.ensemble import VotingClassifier
 
     return VotingClassifier(
-        [("lr", make_pipeline(C=C, preprocessor=preprocessor)), ("nb", make_nb_pipeline(alpha=alpha, preprocessor=preprocessor))],
-        voting="soft",
+        [("lr", make_pipeline(C=C, preprocessor=preprocessor, **lr_features)),
+         ("nb", make_nb_pipeline(alpha=alpha, preprocessor=preprocessor))],
+        voting="soft", weights=weights,
     )
 
 
@@ -182,7 +190,10 @@ def make_classifier(C: float = 10.0, max_iter: int = 1000, class_weight: str | N
     return LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight, solver="newton-cg")
 
 
-def make_features(preprocessor: Callable[[str], str] = prepare) -> Any:
+def make_features(
+    preprocessor: Callable[[str], str] = prepare, word_ngrams: tuple[int, int] = WORD_NGRAMS,
+    char_ngrams: tuple[int, int] = CHAR_NGRAMS,
+) -> Any:
     """The unfitted feature union (word 1-2 grams + char_wb 2-5 grams, TF-IDF, sublinear tf)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
@@ -193,7 +204,7 @@ def make_features(preprocessor: Callable[[str], str] = prepare) -> Any:
                 "word",
                 TfidfVectorizer(
                     analyzer="word",
-                    ngram_range=WORD_NGRAMS,
+                    ngram_range=word_ngrams,
                     token_pattern=TOKEN_PATTERN,
                     preprocessor=preprocessor,
                     sublinear_tf=True,
@@ -205,7 +216,7 @@ def make_features(preprocessor: Callable[[str], str] = prepare) -> Any:
                 "char",
                 TfidfVectorizer(
                     analyzer="char_wb",
-                    ngram_range=CHAR_NGRAMS,
+                    ngram_range=char_ngrams,
                     preprocessor=preprocessor,
                     sublinear_tf=True,
                     min_df=2,

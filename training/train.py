@@ -39,6 +39,7 @@ from switchboard.plugins.risk_ml.artefact import (
 from switchboard.plugins.risk_ml.features import (
     CUE_TAGS,
     CUE_VERSION,
+    RISK_C,
     cue_lexicon_sha256,
     main_pipeline,
     make_classifier,
@@ -52,6 +53,11 @@ from .data_io import DataProblems, Row, load_training_data, near_key, read_label
 from .negatives import load_negatives
 from .paths import CATEGORY_LABELS, REPO_ROOT, labels_for
 from .report import EvalSection, Report, render
+
+
+#: ``C`` of the intent model and of the risk model's category head (the risk model's is ``RISK_C``).
+INTENT_C = 10.0
+CATEGORY_C = 10.0
 
 
 @dataclass
@@ -79,7 +85,7 @@ class TrainOptions:
     folds: int = 5
     progress: bool = False
     extra_labels: tuple[str, ...] = ()
-    C: float = 10.0
+    C: float | None = None  # the classifier's C; default: RISK_C for risk, INTENT_C for intent
 
 
 @dataclass
@@ -273,7 +279,8 @@ def _train(opts: TrainOptions) -> TrainResult:
     # Scripted noisy copies of a message stay in its fold (see variant_group).
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
     groups = [variant_group(t) for t in texts]
-    base = make_risk_model(C=opts.C) if kind == "risk" else make_pipeline(C=opts.C)
+    C = opts.C if opts.C is not None else (RISK_C if kind == "risk" else INTENT_C)
+    base = make_risk_model(C=C) if kind == "risk" else make_pipeline(C=C)
     classes = sorted(counts)
     oof = np.zeros((len(rows), len(classes)))
     text_arr = np.asarray(texts, dtype=object)
@@ -345,7 +352,7 @@ def _train(opts: TrainOptions) -> TrainResult:
             from sklearn.pipeline import Pipeline
 
             features = main_pipeline(pipeline).named_steps["features"]
-            head = make_classifier(C=opts.C)
+            head = make_classifier(C=opts.C if opts.C is not None else CATEGORY_C)
             head.fit(features.transform([t for t, _c in cat_rows]), [c for _t, c in cat_rows])
             category_pipeline = Pipeline([("features", features), ("clf", head)])
 
@@ -399,7 +406,7 @@ def _train(opts: TrainOptions) -> TrainResult:
                  "per_class": eval_metrics["per_class"]}
                 if eval_metrics else None
             ),
-            "model": _model_description(pipeline, opts.C),
+            "model": _model_description(pipeline, C),
             "versions": library_versions(),
             "git_commit": git_commit(),
             "warnings": warnings,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Iterable
 
 import ahocorasick
@@ -166,18 +167,15 @@ class KeywordMatcher:
         tokens = tokenise(text, self.lexicon)
         if not tokens:
             return None
-        joined = " " + " ".join([t[TEXT] for t in tokens]) + " "
-        found = list(self._automaton.iter(joined))
+        words = [t[TEXT] for t in tokens]
+        found = list(self._automaton.iter(" " + " ".join(words) + " "))
         if need_rule and not any(has_rule for _end, (has_rule, _values) in found):
             return None
         scan = _Scan(tokens)
         if not found:
             return scan
-        ends: list[int] = []
-        pos = 0
-        for t in tokens:
-            pos += 1 + len(t[TEXT])
-            ends.append(pos)
+        # the position of the space after each token in the joined text
+        ends = list(accumulate([len(w) + 1 for w in words]))
         for end, (_has_rule, values) in found:
             last = bisect_left(ends, end)
             for kind, payload, n in values:

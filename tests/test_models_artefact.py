@@ -243,3 +243,26 @@ def test_a_model_whose_vectorisers_disagree_on_preprocessing_is_refused() -> Non
     pipe.fit(texts, labels)
     with pytest.raises(ValueError, match="same preprocessor"):
         FastModel(pipe)
+
+
+def test_default_C_is_the_risk_models_own_and_the_intent_models_own(tmp_path) -> None:
+    """Left unset, ``C`` is ``RISK_C`` (with naive Bayes ``NB_ALPHA``) for the risk model, and 10
+    for its category head and for the intent model; the card records what was fitted."""
+    import joblib
+
+    from switchboard.plugins.risk_ml.features import NB_ALPHA, RISK_C, main_pipeline
+    from switchboard.training.testing import INTENT_ROWS, RISK_ROWS, write_csv
+    from switchboard.training.train import CATEGORY_C, INTENT_C, TrainOptions, train
+
+    risk_csv = write_csv(tmp_path / "risk.csv", ["text", "label", "category"], RISK_ROWS)
+    intent_csv = write_csv(tmp_path / "intent.csv", ["text", "label"], INTENT_ROWS)
+    risk = train(TrainOptions(kind="risk", data=[risk_csv], models_dir=tmp_path / "m", folds=2,
+                              target_recall=0.9, max_false_diversion=0.2))
+    intent = train(TrainOptions(kind="intent", data=[intent_csv], models_dir=tmp_path / "m", folds=2))
+    bundle = joblib.load(risk.model_dir / "model.joblib")
+    assert main_pipeline(bundle["pipeline"]).named_steps["clf"].C == RISK_C == risk.card["model"]["C"]
+    assert bundle["pipeline"].estimators_[-1].named_steps["clf"].alpha == NB_ALPHA
+    assert bundle["category_pipeline"].named_steps["clf"].C == CATEGORY_C
+    intent_bundle = joblib.load(intent.model_dir / "model.joblib")
+    assert intent_bundle["pipeline"].named_steps["clf"].C == INTENT_C == intent.card["model"]["C"]
+    assert RISK_C != INTENT_C  # the two defaults really differ, so the checks above tell them apart

@@ -126,15 +126,10 @@ def out_of_fold(d: dict[str, Any], splits: list[tuple[np.ndarray, np.ndarray]], 
     """p(immediate) of every project row from the model trained on the other authors' folds."""
     from threadpoolctl import threadpool_limits
 
-    texts, y = d["texts"], d["y"]
-    p = np.zeros(len(y))
+    p = np.zeros(len(d["y"]))
     with threadpool_limits(limits=1):
         for train, test in splits:
-            x_train, y_train = texts[train], y[train]
-            if extra is not None:
-                x_train, y_train = np.concatenate([x_train, extra[0]]), np.concatenate([y_train, extra[1]])
-            model = factory().fit(x_train, y_train)
-            p[test] = M.cumulative_scores(model.predict_proba(texts[test]), [str(c) for c in model.classes_], "immediate")
+            p[test] = _fit_scores(d, train, test, factory, extra)
     return p[: d["own"]]
 
 
@@ -142,8 +137,13 @@ def diverted(d: dict[str, Any], p: np.ndarray, budget: float, floor: float, floo
     """(system diversions, model-alone diversions) at the false-diversion ``budget``."""
     negative = d["y"][: d["own"]] != "immediate"
     t = M.system_budget_threshold(p, negative, d["now"], d["bare"], floor, budget, floor_now=floor_now)
-    system = (p >= t) | (d["now"] & (p >= floor_now)) | (d["bare"] & (p >= floor))
-    return system, p >= M.budget_threshold(p, negative, budget)
+    return _system(p, t, d["now"], d["bare"], floor, floor_now), p >= M.budget_threshold(p, negative, budget)
+
+
+def _system(p: np.ndarray, t: float, now: np.ndarray, bare: np.ndarray, floor: float, floor_now: float) -> np.ndarray:
+    """Which rows the rules and the model together divert at threshold ``t`` (the core's rule:
+    the model's score reaches ``t``, or a keyword emergency is corroborated at its floor)."""
+    return (p >= t) | (now & (p >= floor_now)) | (bare & (p >= floor))
 
 
 def report(name: str, d: dict[str, Any], p: np.ndarray, floor: float, floor_now: float) -> dict[float, np.ndarray]:
@@ -159,11 +159,16 @@ def report(name: str, d: dict[str, Any], p: np.ndarray, floor: float, floor_now:
     return out
 
 
-def _fit_scores(d: dict[str, Any], train: np.ndarray, test: np.ndarray) -> np.ndarray:
-    """p(immediate) of the ``test`` rows from the default risk model fitted on the ``train`` rows."""
+def _fit_scores(d: dict[str, Any], train: np.ndarray, test: np.ndarray, factory: Callable[[], Any] | None = None,
+                extra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """p(immediate) of the ``test`` rows from a model (``factory``, default the risk model) fitted
+    on the ``train`` rows and any ``extra`` (texts, labels)."""
     from switchboard.plugins.risk_ml.features import make_risk_model
 
-    model = make_risk_model().fit(d["texts"][train], d["y"][train])
+    x_train, y_train = d["texts"][train], d["y"][train]
+    if extra is not None:
+        x_train, y_train = np.concatenate([x_train, extra[0]]), np.concatenate([y_train, extra[1]])
+    model = (factory or make_risk_model)().fit(x_train, y_train)
     return M.cumulative_scores(model.predict_proba(d["texts"][test]), [str(c) for c in model.classes_], "immediate")
 
 
@@ -207,8 +212,7 @@ def nested_thresholds(d: dict[str, Any], seed: int, budgets: tuple[float, ...]) 
             p = _fit_scores(d, train, held)
             tested[held] = True
             for policy, t in thresholds.items():
-                hits[policy][held] = ((p >= t) | (d["now"][held] & (p >= d["floor_now"]))
-                                      | (d["bare"][held] & (p >= d["floor"])))
+                hits[policy][held] = _system(p, t, d["now"][held], d["bare"][held], d["floor"], d["floor_now"])
             print(f"outer fold {k}: {len(held)} held-out project rows; thresholds "
                   + ", ".join(f"{n} {b:.1%}: {t:.4f}" for (n, b), t in thresholds.items()), flush=True)
     pos, neg = positive_all & tested, ~positive_all & tested

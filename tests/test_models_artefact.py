@@ -250,10 +250,11 @@ def test_default_C_is_the_risk_models_own_and_the_intent_models_own(tmp_path) ->
     for its category head and for the intent model; the card records what was fitted."""
     import joblib
 
-    from switchboard.plugins.risk_ml.features import NB_ALPHA, RISK_C, main_pipeline
+    from switchboard.plugins.risk_ml.features import LINEAR_C, NB_ALPHA, RISK_C, main_pipeline
     from switchboard.training.testing import INTENT_ROWS, RISK_ROWS, write_csv
-    from switchboard.training.train import CATEGORY_C, INTENT_C, TrainOptions, train
+    from switchboard.training.train import TrainOptions, train
 
+    CATEGORY_C = INTENT_C = LINEAR_C
     risk_csv = write_csv(tmp_path / "risk.csv", ["text", "label", "category"], RISK_ROWS)
     intent_csv = write_csv(tmp_path / "intent.csv", ["text", "label"], INTENT_ROWS)
     risk = train(TrainOptions(kind="risk", data=[risk_csv], models_dir=tmp_path / "m", folds=2,

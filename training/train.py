@@ -39,7 +39,6 @@ from switchboard.plugins.risk_ml.artefact import (
 from switchboard.plugins.risk_ml.features import (
     CUE_TAGS,
     CUE_VERSION,
-    RISK_C,
     cue_lexicon_sha256,
     main_pipeline,
     make_classifier,
@@ -53,11 +52,6 @@ from .data_io import DataProblems, Row, load_training_data, near_key, read_label
 from .negatives import load_negatives
 from .paths import CATEGORY_LABELS, REPO_ROOT, labels_for
 from .report import EvalSection, Report, render
-
-
-#: ``C`` of the intent model and of the risk model's category head (the risk model's is ``RISK_C``).
-INTENT_C = 10.0
-CATEGORY_C = 10.0
 
 
 @dataclass
@@ -85,7 +79,7 @@ class TrainOptions:
     folds: int = 5
     progress: bool = False
     extra_labels: tuple[str, ...] = ()
-    C: float | None = None  # the classifier's C; default: RISK_C for risk, INTENT_C for intent
+    C: float | None = None  # the classifiers' C; default: the model's own (RISK_C for risk, LINEAR_C otherwise)
 
 
 @dataclass
@@ -223,13 +217,14 @@ def immediate_thresholds(
     return t_recall, t_budget
 
 
-def _model_description(model: Any, C: float) -> dict[str, Any]:
+def _model_description(model: Any) -> dict[str, Any]:
     """The card's ``model`` entry: what was fitted, and for a model that reads context-cue tags,
     the sha256 of the lexicon they come from (checked when the model is loaded)."""
     preprocessor = preprocessor_of(model)
     described: dict[str, Any] = {
         "features": "tfidf word 1-2 + char_wb 2-5 (sublinear tf)",
-        "classifier": "LogisticRegression (newton-cg)", "C": C, "class_weight": "balanced",
+        "classifier": "LogisticRegression (newton-cg)", "C": main_pipeline(model).named_steps["clf"].C,
+        "class_weight": "balanced",
         "preprocessor": preprocessor,
     }
     if hasattr(model, "estimators_"):
@@ -279,8 +274,8 @@ def _train(opts: TrainOptions) -> TrainResult:
     # Scripted noisy copies of a message stay in its fold (see variant_group).
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
     groups = [variant_group(t) for t in texts]
-    C = opts.C if opts.C is not None else (RISK_C if kind == "risk" else INTENT_C)
-    base = make_risk_model(C=C) if kind == "risk" else make_pipeline(C=C)
+    with_c = {} if opts.C is None else {"C": opts.C}
+    base = make_risk_model(**with_c) if kind == "risk" else make_pipeline(**with_c)
     classes = sorted(counts)
     oof = np.zeros((len(rows), len(classes)))
     text_arr = np.asarray(texts, dtype=object)
@@ -352,7 +347,7 @@ def _train(opts: TrainOptions) -> TrainResult:
             from sklearn.pipeline import Pipeline
 
             features = main_pipeline(pipeline).named_steps["features"]
-            head = make_classifier(C=opts.C if opts.C is not None else CATEGORY_C)
+            head = make_classifier(**with_c)
             head.fit(features.transform([t for t, _c in cat_rows]), [c for _t, c in cat_rows])
             category_pipeline = Pipeline([("features", features), ("clf", head)])
 
@@ -406,7 +401,7 @@ def _train(opts: TrainOptions) -> TrainResult:
                  "per_class": eval_metrics["per_class"]}
                 if eval_metrics else None
             ),
-            "model": _model_description(pipeline, C),
+            "model": _model_description(pipeline),
             "versions": library_versions(),
             "git_commit": git_commit(),
             "warnings": warnings,

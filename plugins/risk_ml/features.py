@@ -112,8 +112,12 @@ def cue_lexicon_sha256() -> str:
 PREPROCESSORS = {"prepare": prepare, "prepare_cued": prepare_cued}
 
 
+#: ``C`` of the intent model's and the risk category head's logistic regression (see :data:`RISK_C`).
+LINEAR_C = 10.0
+
+
 def make_pipeline(
-    C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced", preprocessor: Callable[[str], str] = prepare,
+    C: float = LINEAR_C, max_iter: int = 1000, class_weight: str | None = "balanced", preprocessor: Callable[[str], str] = prepare,
     word_ngrams: tuple[int, int] = WORD_NGRAMS, char_ngrams: tuple[int, int] = CHAR_NGRAMS,
 ) -> Any:
     """A fresh, unfitted text-classification pipeline (the artefact's shape).
@@ -136,7 +140,8 @@ def make_pipeline(
 NB_WORD_NGRAMS = (1, 3)
 NB_ALPHA = 0.005
 
-#: The risk model's logistic-regression ``C`` (the intent model and the category head use 10).
+#: The risk model's logistic-regression ``C`` (the intent model and the category head use
+#: :data:`LINEAR_C`).
 #: ``C`` 20 with ``alpha`` 0.005 caught more emergencies than 10 with 0.01 on cross-validation
 #: that holds out whole authors (``docs/data-team.md``, "The risk model").
 RISK_C = 20.0
@@ -188,7 +193,7 @@ def main_pipeline(model: Any) -> Any:
     return members[0] if members else model
 
 
-def make_classifier(C: float = 10.0, max_iter: int = 1000, class_weight: str | None = "balanced") -> Any:
+def make_classifier(C: float = LINEAR_C, max_iter: int = 1000, class_weight: str | None = "balanced") -> Any:
     """The linear classifier of a pipeline (also used for extra heads such as risk category)."""
     from sklearn.linear_model import LogisticRegression
 
